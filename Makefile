@@ -1,0 +1,58 @@
+# Neural Networks: Fundamentals — build, test and maintain the book.
+#   make book              build the site into _build/html (executes every notebook)
+#   make book SOLUTIONS=0  the same, without the solutions part
+#   make test              the whole test suite (unit tests, notebooks, sync, site, browser)
+#   make sync              regenerate setup cells, exercises/ and the .ipynb pairs
+#   make check-sync        fail if anything generated is stale
+#   make bench             benchmarks (results go into BENCHMARKS.md by hand)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SOLUTIONS ?= 1
+JOBS ?= 2
+# Quiet, deterministic, offline-friendly defaults for every command below.
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export NNBOOK_PROGRESS ?= 0
+
+.PHONY: book test sync check-sync bench clean install
+
+$(BIN)/.installed: requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -r requirements.txt
+	@touch $@
+
+install: $(BIN)/.installed
+
+ifeq ($(SOLUTIONS),0)
+TOC := _build/toc-no-solutions.yml
+else
+TOC := _toc.yml
+endif
+
+book: $(BIN)/.installed
+	$(BIN)/python tools/booktool.py check
+	@if [ "$(SOLUTIONS)" = "0" ]; then $(BIN)/python tools/booktool.py toc --no-solutions $(TOC); fi
+	$(BIN)/jupyter-book build . --toc $(TOC) -W -n --keep-going
+	@echo
+	@echo "Open $(CURDIR)/_build/html/index.html"
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --nbmake --nbmake-timeout=300 \
+		tests chapters exercises solutions
+
+sync: $(BIN)/.installed
+	$(BIN)/python tools/booktool.py sync
+
+check-sync: $(BIN)/.installed
+	$(BIN)/python tools/booktool.py check
+
+bench: $(BIN)/.installed
+	@if ls bench/*.py >/dev/null 2>&1; then for b in bench/*.py; do $(BIN)/python $$b || exit 1; done; \
+	else echo "no benchmarks yet"; fi
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,43 @@
+"""Shared fixtures: the repository root and the built site (built once per test session)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+SITE_OUT = ROOT / "_build" / "test-site"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    """Build the whole site with `jupyter-book build -W -n --keep-going`, once; return the HTML folder.
+
+    Tests that use it carry ``@pytest.mark.xdist_group("site")`` so that one worker builds it
+    while the other runs the notebooks and unit tests.
+    """
+    html = SITE_OUT / "_build" / "html"
+    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", NNBOOK_PROGRESS="0")
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
+        "--path-output", str(SITE_OUT), "-W", "-n", "--keep-going",
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    log = SITE_OUT / "build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+        pytest.fail(f"jupyter-book build failed (exit {proc.returncode}); full log in {log}\n{tail}", pytrace=False)
+    return html

@@ -1,0 +1,119 @@
+"""The site builds with zero warnings, and its HTML has what readers and instructors rely on."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import booktool
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+pytestmark = [pytest.mark.site, pytest.mark.xdist_group("site")]
+
+
+def toc_files(root: Path, toc: str = "_toc.yml") -> list[str]:
+    data = yaml.safe_load((root / toc).read_text())
+    return [data["root"]] + [c["file"] for p in data["parts"] for c in p["chapters"]]
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_every_toc_page_was_built(built_site, root):
+    for f in toc_files(root):
+        assert (built_site / f"{f}.html").exists(), f"{f}.html missing from the site"
+
+
+def test_launch_buttons_point_at_committed_notebooks(built_site, root):
+    repo = booktool.load_config(root)["repository"]
+    owner_repo = repo["url"].rstrip("/").split("github.com/")[1]
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split())
+    for md in booktool.notebook_sources(root):
+        rel = md.relative_to(root).with_suffix("")
+        page = soup(built_site / f"{rel.as_posix()}.html")
+        hrefs = [unquote(a.get("href", "")) for a in page.find_all("a")]
+        colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/")]
+        binder = [h for h in hrefs if h.startswith("https://mybinder.org/")]
+        assert colab and binder, f"{rel}: no Colab or Binder launch button"
+        for link in colab + binder:
+            m = re.search(r"(chapters|exercises|solutions)/[\w.-]+\.(ipynb|md)", link)
+            assert m, f"{rel}: cannot find the notebook path in {link}"
+            target = m.group(0)
+            assert target.endswith(".ipynb"), f"{rel}: launch link opens {target}, not an .ipynb"
+            assert (root / target).exists(), f"{rel}: launch link points at missing {target}"
+            if tracked:
+                assert target in tracked, f"{rel}: {target} exists but is not committed"
+            assert owner_repo in link and repo["branch"] in link, f"{rel}: {link} is not the configured repository"
+
+
+def test_download_buttons_exist(built_site, root):
+    page = soup(built_site / "chapters" / "ch01_universal_approximation.html")
+    downloads = [a.get("href", "") for a in page.select("a[download], .dropdown-download-buttons a")]
+    assert any(h.endswith(".ipynb") or h.endswith(".md") for h in downloads), downloads
+
+
+def test_proof_boxes_are_numbered(built_site, root):
+    boxes = 0
+    for f in toc_files(root):
+        for box in soup(built_site / f"{f}.html").select("div.proof"):
+            title = box.select_one(".admonition-title")
+            assert title is not None and re.search(r"\d", title.get_text()), f"{f}: unnumbered box {title}"
+            boxes += 1
+    assert boxes > 0, "no prf: boxes found anywhere"
+
+
+def test_exercise_pages_carry_their_checks(built_site, root):
+    for f in toc_files(root):
+        if not f.startswith("exercises/"):
+            continue
+        page = soup(built_site / f"{f}.html")
+        code = "\n".join(c.get_text() for c in page.select("div.cell_input, div.highlight"))
+        assert re.search(r"checks\.\w+\(", code), f"{f}: no check calls"
+        assert "NotImplementedError" in code, f"{f}: no stubs"
+        assert page.select("div.exercise"), f"{f}: no exercise boxes"
+        outputs = page.get_text()
+        assert "not attempted yet" in outputs, f"{f}: the checks did not report on the stubs"
+
+
+def test_no_page_loads_from_a_cdn(built_site):
+    for html in built_site.rglob("*.html"):
+        page = soup(html)
+        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
+            for el in page.find_all(tag):
+                url = el.get(attr) or ""
+                if tag == "link" and not set(el.get("rel", [])) & {"stylesheet", "preload", "modulepreload", "icon"}:
+                    continue
+                assert not re.match(r"(https?:)?//", url), f"{html.name}: {tag} loads {url}"
+
+
+def test_math_is_served_locally(built_site):
+    page = soup(built_site / "chapters" / "ch01_universal_approximation.html")
+    srcs = [s.get("src", "") for s in page.find_all("script")]
+    assert any("mathjax" in s.lower() and not s.startswith("http") for s in srcs), srcs
+
+
+def test_build_without_solutions(tmp_path, root):
+    """`make book SOLUTIONS=0`: no solution pages, no warnings (built here without execution)."""
+    toc = tmp_path / "toc.yml"
+    toc.write_text(booktool.toc_without_solutions(root))
+    cfg = yaml.safe_load((root / "_config.yml").read_text())
+    cfg["execute"]["execute_notebooks"] = "off"
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "out"
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--toc", str(toc),
+           "--config", str(config), "--path-output", str(out), "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    html = out / "_build" / "html"
+    assert not list((html / "solutions").glob("*.html")) if (html / "solutions").exists() else True
+    assert (html / "exercises").exists()
+    index = (html / "index.html").read_text()
+    assert "solutions/" not in index

@@ -1,0 +1,166 @@
+"""The generated files are in sync with their sources, and the generator does what it says."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import booktool
+import pytest
+import yaml
+
+
+def test_everything_generated_is_in_sync(root):
+    problems = booktool.stale(root)
+    assert not problems, "run `make sync` and commit:\n" + "\n".join(problems)
+
+
+def test_every_notebook_has_a_pair_and_starts_with_the_setup_cell(root):
+    sources = booktool.notebook_sources(root)
+    assert sources, "no notebooks found"
+    setup = booktool.setup_cell_source(booktool.load_config(root))
+    for md in sources:
+        assert md.with_suffix(".ipynb").exists(), f"{md.name} has no paired .ipynb"
+        nb = booktool.read_md(md)
+        first_code = next(c for c in nb.cells if c.cell_type == "code")
+        assert first_code.source == setup, f"{md.name}: stale setup cell"
+        text = md.read_text()
+        assert "format_name: myst" in text and "kernelspec:" in text, f"{md.name}: front matter"
+
+
+def test_pairs_have_no_outputs(root):
+    import nbformat
+
+    for md in booktool.notebook_sources(root):
+        nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, f"{md.name} has outputs"
+
+
+def test_every_solution_has_an_exercise_and_vice_versa(root):
+    sols = {p.name for p in (root / "solutions").glob("*.md")}
+    exs = {p.name for p in (root / "exercises").glob("*.md")}
+    assert sols == exs
+
+
+def test_toc_lists_every_notebook_and_nothing_else(root):
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = {c["file"] for part in toc["parts"] for c in part["chapters"]}
+    sources = {md.relative_to(root).with_suffix("").as_posix() for md in booktool.notebook_sources(root)}
+    assert files == sources
+    assert (root / f"{toc['root']}.md").exists()
+
+
+def test_toc_without_solutions_drops_only_that_part(root):
+    full = yaml.safe_load((root / "_toc.yml").read_text())
+    nosol = yaml.safe_load(booktool.toc_without_solutions(root))
+    assert [p["caption"] for p in nosol["parts"]] == [p["caption"] for p in full["parts"] if p["caption"] != "Solutions"]
+    assert all(not c["file"].startswith("solutions/") for p in nosol["parts"] for c in p["chapters"])
+
+
+def test_setup_cell_follows_the_repository_setting():
+    cfg = {"repository": {"url": "https://github.com/someone/fork/", "branch": "dev"}}
+    src = booktool.setup_cell_source(cfg)
+    assert "git+https://github.com/someone/fork@dev" in src
+    with pytest.raises(booktool.BookError, match="repository.url"):
+        booktool.setup_cell_source({"repository": {}})
+
+
+# --------------------------------------------------------------------------- the generator
+SOLUTION = '''---
+jupytext:
+  formats: ipynb,md:myst
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+# Setup: install the book's library `nnbook` where it is missing (e.g. on Colab).
+```
+
+# Solutions to Exercise 9.9: doubling
+
+```{exercise} 9.9(a) Double it
+:label: sol-ex9-9a
+:nonumber:
+
+Write `double(x)`.
+```
+
+```{code-cell} ipython3
+def double(x):
+    y = x
+    # BEGIN SOLUTION
+    return 2 * y
+    # END SOLUTION
+```
+
++++ {"tags": ["solution"]}
+
+```{solution} sol-ex9-9a
+The secret answer is $2x$.
+```
+
+```{code-cell} ipython3
+:tags: [solution]
+
+print("secret demo", double(3))
+```
+'''
+
+
+def _make_book(tmp_path: Path, root: Path, solution: str) -> Path:
+    shutil.copy(root / "_config.yml", tmp_path / "_config.yml")
+    for d in booktool.NOTEBOOK_DIRS:
+        (tmp_path / d).mkdir()
+    (tmp_path / "solutions" / "ex9_9.md").write_text(solution)
+    return tmp_path
+
+
+def test_generator_stubs_solutions_and_hides_answers(tmp_path, root):
+    book = _make_book(tmp_path, root, SOLUTION)
+    assert "missing: exercises/ex9_9.md" in booktool.stale(book)
+    booktool.sync(book)
+    assert booktool.stale(book) == []
+    ex = (book / "exercises" / "ex9_9.md").read_text()
+    assert "return 2 * y" not in ex and "secret" not in ex
+    assert "    y = x\n    raise NotImplementedError(" in ex
+    assert "*Your answer here.*" in ex
+    assert ":label: ex9-9a" in ex and "sol-ex" not in ex
+    assert "# Exercise 9.9: doubling" in ex and "Solutions to" not in ex
+    sol = (book / "solutions" / "ex9_9.md").read_text()
+    assert "git+https://github.com" in sol, "the setup cell of the source is rewritten from _config.yml"
+    assert "return 2 * y" in sol
+
+
+def test_editing_a_solution_makes_the_exercise_stale(tmp_path, root):
+    book = _make_book(tmp_path, root, SOLUTION)
+    booktool.sync(book)
+    src = book / "solutions" / "ex9_9.md"
+    src.write_text(src.read_text().replace("Write `double(x)`.", "Write `double(x)` please."))
+    assert set(booktool.stale(book)) == {"out of date: exercises/ex9_9.md", "out of date: exercises/ex9_9.ipynb",
+                                         "out of date: solutions/ex9_9.ipynb"}
+
+
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        (SOLUTION.replace("    # END SOLUTION\n", ""), "never closed"),
+        (SOLUTION.replace("    # BEGIN SOLUTION\n", ""), "without"),
+        (SOLUTION.replace("# Solutions to Exercise", "# Exercise"), "Solutions to"),
+        (SOLUTION.replace("# Setup: install", "# Something else"), "setup cell"),
+    ],
+)
+def test_generator_rejects_malformed_sources(tmp_path, root, broken, message):
+    book = _make_book(tmp_path, root, broken)
+    with pytest.raises(booktool.BookError, match=message):
+        booktool.sync(book)

@@ -1,0 +1,275 @@
+"""Book maintenance: notebook pairs, the setup cell, and exercises generated from solutions.
+
+Usage (through the Makefile):
+    python tools/booktool.py sync          # rewrite setup cells, generate exercises/, write .ipynb pairs
+    python tools/booktool.py check         # exit 1 and list every stale file (nothing is written)
+    python tools/booktool.py toc --no-solutions OUT   # a _toc.yml without the Solutions part
+
+Single sources of truth:
+* ``_config.yml`` ``repository.url`` / ``repository.branch`` -> the setup cell of every notebook;
+* ``solutions/*.md`` -> ``exercises/*.md`` (see :func:`make_exercise`);
+* every ``*.md`` notebook -> its paired ``*.ipynb`` (no outputs) beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
+
+SETUP_MARKER = "# Setup: install the book's library `nnbook` where it is missing (e.g. on Colab)."
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+STUB = 'raise NotImplementedError("Your code here: see the exercise statement above.")'
+ANSWER_PLACEHOLDER = "*Your answer here.*"
+SOLUTION_TAG = "solution"
+GENERATED_NOTE = "% This page is generated from {source} by `make sync`. Edit that file, not this one."
+
+
+class BookError(Exception):
+    """A problem with a notebook source that the author must fix (message says what and where)."""
+
+
+# --------------------------------------------------------------------------- config
+def load_config(root: Path = ROOT) -> dict:
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+
+
+def install_target(config: dict) -> str:
+    """The pip requirement that installs nnbook from the book's repository."""
+    repo = config.get("repository") or {}
+    url, branch = repo.get("url"), repo.get("branch")
+    if not url or not branch:
+        raise BookError("_config.yml: expected repository.url and repository.branch to be set")
+    return f"nnbook @ git+{url.rstrip('/')}@{branch}"
+
+
+def setup_cell_source(config: dict) -> str:
+    """The source of the one short setup cell every notebook starts with."""
+    return "\n".join(
+        [
+            SETUP_MARKER,
+            "import importlib.util, subprocess, sys",
+            'if importlib.util.find_spec("nnbook") is None:',
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",',
+            f'                    "{install_target(config)}"], check=True)',
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- notebooks
+def notebook_sources(root: Path = ROOT) -> list[Path]:
+    """Every MyST notebook (a ``.md`` with a kernelspec) under the notebook folders, sorted."""
+    found = []
+    for d in NOTEBOOK_DIRS:
+        for md in sorted((root / d).glob("*.md")):
+            head = md.read_text(encoding="utf-8").split("\n---", 1)[0]
+            if "kernelspec:" in head:
+                found.append(md)
+    return found
+
+
+def read_md(path: Path) -> nbformat.NotebookNode:
+    return jupytext.read(path, fmt="md:myst")
+
+
+def set_setup_cell(nb: nbformat.NotebookNode, config: dict, where: str) -> nbformat.NotebookNode:
+    """Return a copy of ``nb`` whose first code cell is the current setup cell."""
+    nb = copy.deepcopy(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code or not code[0].source.startswith(SETUP_MARKER):
+        raise BookError(f"{where}: the first code cell must be the setup cell starting with {SETUP_MARKER!r}")
+    code[0].source = setup_cell_source(config)
+    tags = code[0].metadata.setdefault("tags", [])
+    if "remove-cell" not in tags:
+        tags.append("remove-cell")
+    return nb
+
+
+def _replace_solution_code(source: str, where: str) -> str:
+    out, inside, indent = [], False, ""
+    for i, line in enumerate(source.split("\n"), 1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise BookError(f"{where}, line {i}: {BEGIN} inside another solution block")
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            out.append(indent + STUB)
+        elif stripped == END:
+            if not inside:
+                raise BookError(f"{where}, line {i}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise BookError(f"{where}: {BEGIN} is never closed by {END}")
+    return "\n".join(out)
+
+
+def make_exercise(solution: nbformat.NotebookNode, source_name: str) -> nbformat.NotebookNode:
+    """Turn a solution notebook into the student's exercise notebook.
+
+    * code between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes a stub raising
+      ``NotImplementedError`` (at the marker's indentation);
+    * markdown cells tagged ``solution`` become "*Your answer here.*";
+    * code cells tagged ``solution`` are dropped (demonstrations that need the answers);
+    * labels and references ``sol-ex...`` become ``ex...`` (the solution page keeps its own);
+    * the title ``# Solutions to Exercise ...`` becomes ``# Exercise ...``.
+    """
+    nb = copy.deepcopy(solution)
+    cells = []
+    title_done = False
+    for n, cell in enumerate(nb.cells):
+        where = f"{source_name}, cell {n}"
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code":
+            if SOLUTION_TAG in tags:
+                continue
+            cell.source = _replace_solution_code(cell.source, where)
+            cell.outputs, cell.execution_count = [], None
+        elif cell.cell_type == "markdown":
+            if SOLUTION_TAG in tags:
+                cell.source = ANSWER_PLACEHOLDER
+                cell.metadata["tags"] = [t for t in tags if t != SOLUTION_TAG]
+                if not cell.metadata["tags"]:
+                    del cell.metadata["tags"]
+            cell.source = cell.source.replace("sol-ex", "ex")
+            if not title_done and re.search(r"^# ", cell.source, flags=re.M):
+                if not re.search(r"^# Solutions to ", cell.source, flags=re.M):
+                    raise BookError(f"{where}: the title must start with '# Solutions to '")
+                cell.source = re.sub(r"^# Solutions to ", "# ", cell.source, count=1, flags=re.M)
+                cell.source = GENERATED_NOTE.format(source=source_name) + "\n\n" + cell.source
+                title_done = True
+        cells.append(cell)
+    if not title_done:
+        raise BookError(f"{source_name}: no '# Solutions to Exercise ...' title found")
+    nb.cells = cells
+    return nb
+
+
+def _strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def _stable(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Deterministic cell ids and no tool-version stamps, so `check` compares like with like."""
+    nb = copy.deepcopy(nb)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+    nb.metadata.get("jupytext", {}).get("text_representation", {}).pop("jupytext_version", None)
+    return nb
+
+
+def ipynb_text(nb: nbformat.NotebookNode) -> str:
+    return jupytext.writes(_stable(_strip_outputs(nb)), fmt="ipynb")
+
+
+def md_text(nb: nbformat.NotebookNode) -> str:
+    return re.sub(r"\n    jupytext_version: [^\n]*", "", jupytext.writes(_stable(nb), fmt="md:myst"))
+
+
+# --------------------------------------------------------------------------- plan
+def expected_files(root: Path = ROOT) -> dict[Path, str]:
+    """Every file ``sync`` would write, with its expected content."""
+    config = load_config(root)
+    want: dict[Path, str] = {}
+    sources = notebook_sources(root)
+    solutions = [p for p in sources if p.parent.name == "solutions"]
+    for md in sources:
+        if md.parent.name == "exercises":
+            continue  # generated below
+        rel = md.relative_to(root).as_posix()
+        original = md.read_text(encoding="utf-8")
+        nb = set_setup_cell(read_md(md), config, rel)
+        # Rewrite the .md only when its setup cell is stale, keeping the author's formatting.
+        old_setup = [c for c in read_md(md).cells if c.cell_type == "code"][0].source
+        text = original if old_setup == setup_cell_source(config) else original.replace(old_setup, setup_cell_source(config), 1)
+        want[md] = text
+        want[md.with_suffix(".ipynb")] = ipynb_text(nb)
+    for sol in solutions:
+        rel = sol.relative_to(root).as_posix()
+        ex_nb = make_exercise(set_setup_cell(read_md(sol), config, rel), rel)
+        ex_md = root / "exercises" / sol.name
+        want[ex_md] = md_text(ex_nb)
+        want[ex_md.with_suffix(".ipynb")] = ipynb_text(ex_nb)
+    return want
+
+
+def stale(root: Path = ROOT) -> list[str]:
+    """Problems ``check`` reports: stale or missing generated files, and orphans."""
+    problems = []
+    want = expected_files(root)
+    for path, text in want.items():
+        rel = path.relative_to(root).as_posix()
+        if not path.exists():
+            problems.append(f"missing: {rel}")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"out of date: {rel}")
+    candidates = [f for d in NOTEBOOK_DIRS for f in (root / d).glob("*.ipynb")]
+    candidates += list((root / "exercises").glob("*.md"))
+    for f in candidates:
+        if f not in want:
+            problems.append(f"orphan (no source): {f.relative_to(root).as_posix()}")
+    return sorted(set(problems))
+
+
+def sync(root: Path = ROOT) -> list[str]:
+    written = []
+    for path, text in expected_files(root).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path.relative_to(root).as_posix())
+    return written
+
+
+def toc_without_solutions(root: Path = ROOT) -> str:
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    toc["parts"] = [p for p in toc.get("parts", []) if p.get("caption") != "Solutions"]
+    return yaml.safe_dump(toc, sort_keys=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("sync", help="regenerate setup cells, exercises and .ipynb pairs")
+    sub.add_parser("check", help="fail if anything generated is stale")
+    toc = sub.add_parser("toc", help="write a table of contents")
+    toc.add_argument("--no-solutions", action="store_true")
+    toc.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "sync":
+            written = sync()
+            print("\n".join(f"wrote {w}" for w in written) or "everything already in sync")
+        elif args.cmd == "check":
+            problems = stale()
+            if problems:
+                print("Generated files are stale; run `make sync` and commit the result:", file=sys.stderr)
+                print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
+                return 1
+            print(f"in sync: {len(notebook_sources())} notebook sources")
+        elif args.cmd == "toc":
+            text = toc_without_solutions() if args.no_solutions else (ROOT / "_toc.yml").read_text(encoding="utf-8")
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text, encoding="utf-8")
+    except BookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
