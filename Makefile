@@ -40,6 +40,11 @@ book: $(BIN)/.installed
 	@echo
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
+# Tests run several kernels at once on 2 cores: one BLAS/OpenMP thread each avoids
+# oversubscription (which slows PyTorch by 10x or more). Benchmarks do not set this.
+test: export OMP_NUM_THREADS := 1
+test: export MKL_NUM_THREADS := 1
+test: export OPENBLAS_NUM_THREADS := 1
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --nbmake --nbmake-timeout=300 \
 		tests chapters exercises solutions
