@@ -13,7 +13,6 @@ SOLUTIONS ?= 1
 JOBS ?= 2
 # Quiet, deterministic, offline-friendly defaults for every command below.
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NNBOOK_PROGRESS ?= 0
 

@@ -28,7 +28,8 @@ def built_site() -> Path:
     while the other runs the notebooks and unit tests.
     """
     html = SITE_OUT / "_build" / "html"
-    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", NNBOOK_PROGRESS="0")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # kernels must use the inline backend
+    env.update(PYTHONHASHSEED="0", NNBOOK_PROGRESS="0")
     cmd = [
         str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
         "--path-output", str(SITE_OUT), "-W", "-n", "--keep-going",
