@@ -117,3 +117,13 @@ def test_build_without_solutions(tmp_path, root):
     assert (html / "exercises").exists()
     index = (html / "index.html").read_text()
     assert "solutions/" not in index
+
+
+def test_chapter_figures_were_rendered(built_site, root):
+    """Each chapter shows its figures (a kernel on a non-inline backend would silently drop them)."""
+    for f in toc_files(root):
+        if f.startswith("chapters/"):
+            source = (root / f"{f}.md").read_text()
+            expected = source.count("plt.show()")
+            imgs = [i for i in soup(built_site / f"{f}.html").find_all("img") if "_images/" in (i.get("src") or "")]
+            assert len(imgs) >= min(expected, 1), f"{f}: {expected} plt.show() calls but {len(imgs)} images"
