@@ -74,3 +74,298 @@ def figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None, height
 
 
 __all__ = ["PALETTE", "COLORS", "STYLE", "use_style", "style", "figure"]
+
+
+# --------------------------------------------------------------------------- FramePlayer
+# Introduced in Chapter 1: a slider over precomputed figures that works both with a
+# kernel (an ipywidgets widget) and on the static site (plain HTML + inline JavaScript).
+
+import base64 as _base64
+import html as _html
+import io as _io
+import json as _json
+
+
+def figure_to_png(fig) -> bytes:
+    """PNG bytes of a matplotlib figure, without metadata that varies between runs.
+
+    Introduced in Chapter 1, Neural networks as universal function approximators.
+    """
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+class FramePlayer:
+    """Step through precomputed figures with a slider: ``FramePlayer(frames, values, label)``.
+
+    ``frames`` are matplotlib figures (or PNG bytes), one per slider position, and
+    ``values`` the parameter value each one shows (e.g. the width M). Display the object
+    (make it the last expression of a cell) and you get
+
+    * in Jupyter, Colab or Binder (a live kernel): an ipywidgets slider that swaps the
+      image (:meth:`widget`, MIME ``application/vnd.jupyter.widget-view+json``);
+    * on the static site and in any HTML viewer: a self-contained player, ``<input
+      type=range>`` plus one ``<img>`` per frame with the PNG inlined as base64, driven by
+      a few characters of inline JavaScript (``text/html``, see :meth:`to_html`); no
+      external script, no CDN, works offline;
+    * elsewhere (PDF, plain text): the starting frame as ``image/png``.
+
+    The figures are rendered to PNG once, when the player is built, and closed (unless
+    ``close=False``) so they are not also shown as ordinary cell output.
+
+    Introduced in Chapter 1, Neural networks as universal function approximators.
+    """
+
+    def __init__(self, frames, values, label: str = "value", *, start: int = 0, close: bool = True) -> None:
+        frames = list(frames)
+        values = list(values)
+        if len(frames) == 0:
+            raise ValueError("expected at least one frame, got 0")
+        if len(values) != len(frames):
+            raise ValueError(f"expected one value per frame ({len(frames)} frames), got {len(values)} values")
+        if not isinstance(label, str):
+            raise TypeError(f"expected label to be a str, got {type(label).__name__}")
+        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(frames):
+            raise ValueError(f"expected start to be a frame index in [0, {len(frames) - 1}], got {start!r}")
+        pngs = []
+        for k, fr in enumerate(frames):
+            if isinstance(fr, (bytes, bytearray)):
+                if not bytes(fr[:8]) == b"\x89PNG\r\n\x1a\n":
+                    raise ValueError(f"expected frame {k} to be PNG bytes or a Figure")
+                pngs.append(bytes(fr))
+            else:
+                pngs.append(figure_to_png(fr))
+                if close:
+                    plt.close(fr)
+        self.pngs: list[bytes] = pngs
+        self.values: list = values
+        self.label: str = label
+        self.start: int = start
+        self._widget = None
+
+    @classmethod
+    def from_function(cls, draw, values, label: str = "value", **kwargs) -> "FramePlayer":
+        """Build the frames by calling ``draw(value) -> Figure`` for each value."""
+        values = list(values)
+        return cls([draw(v) for v in values], values, label, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.pngs)
+
+    def __repr__(self) -> str:
+        return f"FramePlayer({len(self)} frames, {self.label} in {self.values})"
+
+    def _caption(self, k: int) -> str:
+        return f"{self.label} = {self.values[k]}"
+
+    def widget(self):
+        """The live ipywidgets view: an ``Image`` above a ``SelectionSlider`` over the values."""
+        if self._widget is None:
+            import ipywidgets as widgets
+
+            image = widgets.Image(value=self.pngs[self.start], format="png")
+            slider = widgets.SelectionSlider(
+                options=[(str(v), k) for k, v in enumerate(self.values)],
+                value=self.start,
+                description=self.label,
+                continuous_update=True,
+                layout=widgets.Layout(width="min(100%, 480px)"),
+            )
+
+            def show(change) -> None:
+                image.value = self.pngs[change["new"]]
+
+            slider.observe(show, names="value")
+            self._widget = widgets.VBox([slider, image])
+        return self._widget
+
+    def to_html(self) -> str:
+        """A self-contained HTML player: a range input and one inline ``<img>`` per frame."""
+        esc = _html.escape
+        values = _json.dumps([str(v) for v in self.values])
+        js = (
+            "var p=this.closest('.nnbook-frameplayer'),i=+this.value,"
+            "v=JSON.parse(p.getAttribute('data-values'));"
+            "p.querySelectorAll('img').forEach(function(m,k){m.style.display=(k===i)?'':'none';});"
+            "p.querySelector('output').textContent=v[i];"
+        )
+        imgs = "\n".join(
+            f'  <img src="data:image/png;base64,{_base64.b64encode(png).decode("ascii")}" '
+            f'alt="{esc(self._caption(k))}" style="max-width:100%;{"" if k == self.start else "display:none;"}">'
+            for k, png in enumerate(self.pngs)
+        )
+        return (
+            f'<div class="nnbook-frameplayer" data-values="{esc(values)}">\n'
+            f'  <label style="display:flex;align-items:center;gap:0.6em;font-family:sans-serif">'
+            f"{esc(self.label)} = <output>{esc(str(self.values[self.start]))}</output>"
+            f'<input type="range" min="0" max="{len(self) - 1}" step="1" value="{self.start}" '
+            f'aria-label="{esc(self.label)}" style="width:min(100%,360px)" oninput="{esc(js)}"></label>\n'
+            f"{imgs}\n</div>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
+        bundle: dict = {}
+        try:
+            view = self.widget()._repr_mimebundle_(include=include, exclude=exclude) or {}
+        except ImportError:  # pragma: no cover - ipywidgets is a dependency
+            view = {}
+        bundle.update(view)
+        bundle["text/html"] = self.to_html()
+        bundle["image/png"] = _base64.b64encode(self.pngs[self.start]).decode("ascii")
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
+__all__ += ["figure_to_png", "FramePlayer"]
+
+
+# --------------------------------------------------------------------------- plot_history
+# Introduced in Chapter 6: the training and validation curves recorded by nnbook.train.fit.
+
+
+def plot_history(history, ax=None, *, metric: str = "loss", logy: bool = False, mark_best: bool = True, label: str = ""):
+    """Plot the training and validation curves of a ``nnbook.train.History`` against the epoch.
+
+    ``metric="loss"`` plots the loss R-hat (cross-entropy or mean squared error, whichever
+    ``fit`` used); ``metric="error"`` the error (fraction misclassified, or the MSE again).
+    With a validation set and ``mark_best=True`` a dashed vertical line marks the epoch with
+    the lowest validation value of the monitored quantity (``history.best_epoch``), the
+    epoch that early stopping restores. ``label`` is prefixed to the legend entries (to
+    overlay several runs). Returns the axes.
+
+    Introduced in Chapter 6, Tricks of the trade.
+    """
+    if metric not in ("loss", "error"):
+        raise ValueError(f"expected metric to be 'loss' or 'error', got {metric!r}")
+    train = getattr(history, f"train_{metric}", None)
+    val = getattr(history, f"val_{metric}", None)
+    if train is None or val is None:
+        raise TypeError(f"expected a nnbook.train.History, got {type(history).__name__}")
+    if ax is None:
+        _, ax = figure()
+    mse = getattr(history, "loss", "cross_entropy") == "mse"
+    ylabel = {
+        ("loss", False): "cross-entropy loss $\\hat R$",
+        ("error", False): "error (fraction misclassified)",
+    }.get((metric, mse), "mean squared error")
+    epochs = range(1, len(train) + 1)
+    prefix = f"{label} " if label else ""
+    (line,) = ax.plot(epochs, train, label=f"{prefix}training")
+    if len(val):
+        ax.plot(epochs, val, linestyle="--" if label else "-", color=None if not label else line.get_color(),
+                label=f"{prefix}validation")
+        best = getattr(history, "best_epoch", None)
+        if mark_best and best is not None:
+            ax.axvline(best, color=PALETTE["black"], linestyle=":", linewidth=1.2,
+                       label=f"{prefix}best epoch ({best})")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return ax
+
+
+__all__ += ["plot_history"]
+
+
+# --------------------------------------------------------------------------- plot_digits, plot_confusion_matrix
+# Introduced in Chapter 7: a grid of MNIST digits, and a confusion matrix of counts.
+
+
+def plot_digits(images, titles=None, *, ncols: int = 10, title_colors=None, cmap: str = "gray_r", size: float = 0.95):
+    """Show images as a grid of small grey-scale panels, one title per image; return ``(fig, axes)``.
+
+    ``images`` is ``(n, 784)`` (flattened 28 x 28 digits) or ``(n, h, w)``; pixel values are
+    shown on their own scale (0..255 or [0, 1]), dark = ink with the default ``cmap="gray_r"``.
+    ``titles`` (n strings, e.g. the labels) are written above the panels, in ``title_colors``
+    when given (e.g. ``PALETTE["vermillion"]`` for the mistakes). Panels have no axes: the
+    image is the data, 28 x 28 pixels.
+
+    Introduced in Chapter 7, Example: MNIST.
+    """
+    import numpy as _np
+
+    arr = _np.asarray(images)
+    if arr.ndim == 2:
+        side = int(round(arr.shape[1] ** 0.5))
+        if side * side != arr.shape[1]:
+            raise ValueError(f"expected images of shape (n, 784) or (n, 28, 28), got {arr.shape}")
+        arr = arr.reshape(len(arr), side, side)
+    if arr.ndim != 3 or len(arr) == 0:
+        raise ValueError(f"expected a non-empty stack of images of shape (n, 784) or (n, 28, 28), got {arr.shape}")
+    n = len(arr)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"expected one title per image ({n}), got {len(titles)}")
+    if title_colors is not None and len(title_colors) != n:
+        raise ValueError(f"expected one title colour per image ({n}), got {len(title_colors)}")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"expected ncols to be an int >= 1, got {ncols!r}")
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    vmax = 255 if arr.max() > 1 else 1
+    fig, axes = figure(ncols, nrows, width=size * ncols, height=(size + (0.25 if titles is not None else 0)) * nrows,
+                       squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k >= n:
+            continue
+        ax.imshow(arr[k], cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
+        if titles is not None:
+            color = title_colors[k] if title_colors is not None else PALETTE["black"]
+            ax.set_title(str(titles[k]), fontsize=8, color=color, pad=2)
+    fig.subplots_adjust(wspace=0.08, hspace=0.35 if titles is not None else 0.08)
+    return fig, axes
+
+
+def plot_confusion_matrix(C, ax=None, *, labels=None, cmap: str = "Blues"):
+    """Draw a confusion matrix C[k, m] (true class k in rows, predicted m in columns), with the counts written in.
+
+    The diagonal holds the correct predictions; the colour scale is set by the off-diagonal
+    counts (the mistakes), which would otherwise be invisible next to the diagonal, and the
+    diagonal cells are left white, outlined, with their counts in bold. ``labels`` name the classes
+    (default 0..K-1). Returns the axes.
+
+    Introduced in Chapter 7, Example: MNIST.
+    """
+    import numpy as _np
+    from matplotlib.patches import Rectangle as _Rectangle
+
+    C = _np.asarray(C)
+    if C.ndim != 2 or C.shape[0] != C.shape[1] or C.shape[0] == 0:
+        raise ValueError(f"expected a square (K, K) confusion matrix, got shape {C.shape}")
+    if not _np.issubdtype(C.dtype, _np.integer):
+        raise TypeError(f"expected integer counts, got dtype {C.dtype}")
+    K = C.shape[0]
+    labels = list(range(K)) if labels is None else list(labels)
+    if len(labels) != K:
+        raise ValueError(f"expected {K} labels, got {len(labels)}")
+    if ax is None:
+        _, ax = figure(width=4.6, height=4.0)
+    off = C.copy()
+    _np.fill_diagonal(off, 0)
+    vmax = max(int(off.max()), 1)
+    shown = _np.where(_np.eye(K, dtype=bool), 0, C)
+    im = ax.imshow(shown, cmap=cmap, vmin=0, vmax=vmax)
+    for k in range(K):
+        for m in range(K):
+            value = int(C[k, m])
+            if value == 0 and k != m:
+                continue
+            dark = k != m and value > 0.6 * vmax
+            ax.text(m, k, str(value), ha="center", va="center", fontsize=7 if K > 5 else 9,
+                    color="white" if dark else PALETTE["black"], fontweight="bold" if k == m else "normal")
+        ax.add_patch(_Rectangle((k - 0.5, k - 0.5), 1, 1, fill=False, edgecolor=PALETTE["black"], linewidth=0.6))
+    ax.set_xticks(range(K), labels)
+    ax.set_yticks(range(K), labels)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.grid(False)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="count (off-diagonal)")
+    return ax
+
+
+__all__ += ["plot_digits", "plot_confusion_matrix"]

@@ -63,8 +63,8 @@ def load_nyse() -> "pd.DataFrame":
     """ISL's NYSE data: 6,051 trading days, 1962-12-03 to 1986-12-31, indexed by date.
 
     Columns ``day_of_week`` (categorical mon..fri), ``DJ_return``, ``log_volume``,
-    ``log_volatility`` and ``train`` (bool: True for the 4,281 days up to the end of
-    1980, the training period of ISL Section 10.5.2). See :func:`nyse_lagged` for the
+    ``log_volatility`` and ``train`` (bool: True for the 4,281 days up to 1979-12-31,
+    the training period of ISL Section 10.5.2; the test period starts 1980-01-02). See :func:`nyse_lagged` for the
     lecture's lagged design.
 
     Introduced in Chapter 8, When to use deep learning.
