@@ -307,8 +307,8 @@ def plot_digits(images, titles=None, *, ncols: int = 10, title_colors=None, cmap
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     vmax = 255 if arr.max() > 1 else 1
-    fig, axes = figure(ncols, nrows, width=size * ncols, height=(size + (0.25 if titles is not None else 0)) * nrows,
-                       squeeze=False)
+    title_lines = max(str(t).count("\n") + 1 for t in titles) if titles is not None else 0
+    fig, axes = figure(ncols, nrows, width=size * ncols, height=(size + 0.18 * title_lines) * nrows, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if k >= n:
@@ -317,7 +317,7 @@ def plot_digits(images, titles=None, *, ncols: int = 10, title_colors=None, cmap
         if titles is not None:
             color = title_colors[k] if title_colors is not None else PALETTE["black"]
             ax.set_title(str(titles[k]), fontsize=8, color=color, pad=2)
-    fig.subplots_adjust(wspace=0.08, hspace=0.35 if titles is not None else 0.08)
+    fig.subplots_adjust(wspace=0.08, hspace=0.08 + 0.22 * title_lines)
     return fig, axes
 
 
@@ -369,3 +369,124 @@ def plot_confusion_matrix(C, ax=None, *, labels=None, cmap: str = "Blues"):
 
 
 __all__ += ["plot_digits", "plot_confusion_matrix"]
+
+
+# --------------------------------------------------------------------------- draw_mlp
+# Introduced in Chapter 2: the schematic of an MLP, layers as columns of units.
+
+
+def draw_mlp(
+    sizes,
+    ax=None,
+    *,
+    max_units: int = 7,
+    labels: bool = True,
+    output_bias: bool = False,
+    layer_labels: bool = True,
+    unit_text: bool = True,
+):
+    """Draw the schematic of an MLP with layer widths ``sizes = [d, d_1, ..., d_L, K]``; return the axes.
+
+    Each layer is a column of units (circles): the input f_0 = x (d units), the hidden layers
+    f_1, ..., f_L (d_l units each, f_{l+1} = sigma(W_l f_l + b_l)) and the output f(x) (K units);
+    every weight is a line between units of consecutive layers. A layer wider than
+    ``max_units`` is drawn as its first and last few units with a vertical ellipsis between
+    them (so 784-256-128-10 fits on a page). With ``labels`` each band of connections carries
+    its parameters, W_l, b_l, and beta for the output layer (beta, beta_0 with
+    ``output_bias``); ``layer_labels`` writes f_l and d_l under each column; ``unit_text``
+    writes x_j, sigma and f inside the units.
+
+    The units are ``matplotlib.patches.Circle`` patches with ``gid="unit"`` and the ellipses
+    lines with ``gid="ellipsis"``, so they can be counted.
+
+    Introduced in Chapter 2, Multi-layer perceptrons.
+    """
+    import numpy as _np
+    from matplotlib.patches import Circle as _Circle
+
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"expected sizes to be a list [d, d_1, ..., d_L, K] of ints, got {type(sizes).__name__}")
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries (d and K), got {sizes}")
+    for i, s in enumerate(sizes):
+        if isinstance(s, bool) or not isinstance(s, (int, _np.integer)):
+            raise TypeError(f"expected sizes[{i}] to be an int >= 1, got {type(s).__name__}")
+        if int(s) < 1:
+            raise ValueError(f"expected sizes[{i}] to be an int >= 1, got {s}")
+    sizes = [int(s) for s in sizes]
+    if isinstance(max_units, bool) or not isinstance(max_units, int) or max_units < 3:
+        raise ValueError(f"expected max_units to be an int >= 3, got {max_units!r}")
+
+    n_layers = len(sizes)
+    L = n_layers - 2
+    dx, r = 2.8, 0.34
+    n_slots = [min(s, max_units) for s in sizes]
+    tallest = max(n_slots)
+    if ax is None:
+        _, ax = figure(width=max(4.0, 1.75 * n_layers + 0.4), height=0.42 * tallest + (1.5 if layer_labels else 0.5))
+
+    colors = [PALETTE["sky"]] + [PALETTE["orange"]] * L + [PALETTE["green"]]
+    columns = []  # per layer: list of (y, unit index j starting at 1), and the ellipsis y (or None)
+    for i, s in enumerate(sizes):
+        slots = n_slots[i]
+        ys = (slots - 1) / 2 - _np.arange(slots, dtype=float)
+        if s > max_units:
+            top = (max_units - 1) // 2 + (max_units - 1) % 2
+            bottom = max_units - 1 - top
+            units = [(ys[j], j + 1) for j in range(top)]
+            units += [(ys[top + 1 + j], s - bottom + 1 + j) for j in range(bottom)]
+            columns.append((units, ys[top]))
+        else:
+            columns.append(([(ys[j], j + 1) for j in range(slots)], None))
+
+    # weights: every drawn unit of layer i to every drawn unit of layer i + 1
+    for i in range(n_layers - 1):
+        x0, x1 = i * dx, (i + 1) * dx
+        for y0, _ in columns[i][0]:
+            for y1, _ in columns[i + 1][0]:
+                ax.plot([x0 + r, x1 - r], [y0, y1], color="0.55", lw=0.6, alpha=0.7, zorder=1)
+
+    font = 8 if tallest <= 8 else 7
+    for i, (units, ell) in enumerate(columns):
+        x = i * dx
+        for y, j in units:
+            ax.add_patch(_Circle((x, y), r, facecolor=colors[i], edgecolor=PALETTE["black"], lw=0.9, zorder=3, gid="unit"))
+            if unit_text:
+                if i == 0:
+                    text = f"$x_{{{j}}}$"
+                elif i == n_layers - 1:
+                    text = "$f$" if sizes[-1] == 1 else f"$f_{{{j}}}$"
+                else:
+                    text = r"$\sigma$"
+                ax.text(x, y, text, ha="center", va="center", fontsize=font if i > 0 or j < 100 else font - 2, zorder=4)
+        if ell is not None:
+            ax.plot([x, x, x], [ell - 0.22, ell, ell + 0.22], linestyle="none", marker="o", ms=2.2,
+                    color=PALETTE["black"], zorder=3, gid="ellipsis")
+
+    top_y = (tallest - 1) / 2 + r
+    if labels:
+        for i in range(n_layers - 1):
+            if i < n_layers - 2:
+                text = f"$W_{{{i}}},\\ b_{{{i}}}$"
+            else:
+                text = r"$\beta,\ \beta_0$" if output_bias else r"$\beta$"
+            ax.text((i + 0.5) * dx, top_y + 0.35, text, ha="center", va="bottom", fontsize=10)
+    bottom_y = -(tallest - 1) / 2 - r
+    if layer_labels:
+        for i, s in enumerate(sizes):
+            if i == 0:
+                name, width = "input\n$f_0 = x$", f"$d_0 = d = {s:,}$" if L else f"$d = {s:,}$"
+            elif i == n_layers - 1:
+                name, width = "output\n$f(x)$", f"$K = {s:,}$"
+            else:
+                name, width = f"hidden {i}\n$f_{{{i}}} = A^{{({i - 1})}}$", f"$d_{{{i}}} = {s:,}$"
+            ax.text(i * dx, bottom_y - 0.25, f"{name}\n{width}", ha="center", va="top", fontsize=8.5, linespacing=1.4)
+    ax.set_xlim(-dx / 2, (n_layers - 1) * dx + dx / 2)
+    ax.set_ylim(bottom_y - (1.75 if layer_labels else 0.3), top_y + (0.95 if labels else 0.3))
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
+
+
+__all__ += ["draw_mlp"]
