@@ -255,6 +255,8 @@ def test_mlp_rejects_bad_input_with_clear_messages():
         MLP("784-10")
     with pytest.raises(ValueError, match="one per hidden layer"):
         MLP([4, 3, 3, 2], dropout=[0.1])
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        MLP([4, 3, 2], dropout=-0.2)
     with pytest.raises(ValueError, match="activation name"):
         MLP([4, 2], activation="swish")
     with pytest.raises(TypeError, match="float32 or float64"):

@@ -68,7 +68,9 @@ def numerical_gradient(f: Callable[[Array], float], theta: Array, eps: float = 1
     return grad
 
 
-def gradient_errors(model: Any, loss: Any, X: Array, y: Array, eps: float = 1e-6, wrt_input: bool = False) -> dict[str, float]:
+def gradient_errors(
+    model: Any, loss: Any, X: Array, y: Array, eps: float = 1e-6, wrt_input: bool = False
+) -> dict[str, float]:
     """The relative error (:func:`relative_error`) between backprop and finite differences for
     every parameter of ``model`` (an :class:`nnbook.mlp.MLP` in float64) under ``loss`` (a loss
     object or name) on the batch (X, y); with ``wrt_input`` also for dR/dX (key ``"X"``).
@@ -77,7 +79,8 @@ def gradient_errors(model: Any, loss: Any, X: Array, y: Array, eps: float = 1e-6
     Introduced in Chapter 5, Backpropagation.
     """
     if np.dtype(getattr(model, "dtype", None)) != np.float64:
-        raise TypeError(f"expected a float64 model for a finite-difference check, got dtype {getattr(model, 'dtype', None)}")
+        got = getattr(model, "dtype", None)
+        raise TypeError(f"expected a float64 model for a finite-difference check, got dtype {got}")
     loss = get_loss(loss)
     X = np.array(X, dtype=np.float64)  # a private copy: it may be perturbed
     was_training = model.training

@@ -56,7 +56,10 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 
 
 def as_float_dtype(dtype: Any) -> np.dtype:
-    """Check that ``dtype`` is float32 or float64 and return it as a ``np.dtype``."""
+    """Check that ``dtype`` is float32 or float64 and return it as a ``np.dtype``.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
     try:
         dt = np.dtype(dtype)
     except TypeError:

@@ -61,7 +61,8 @@ class Parameter:
     def grad(self, value: Array) -> None:
         value = np.array(value, dtype=self.data.dtype)  # a copy: backward may add to it
         if value.shape != self.data.shape:
-            raise ValueError(f"expected grad of {self.name or 'parameter'} of shape {self.data.shape}, got {value.shape}")
+            what = self.name or "parameter"
+            raise ValueError(f"expected grad of {what} of shape {self.data.shape}, got {value.shape}")
         self._grad = value
         self._grad_is_zero = False
 
@@ -320,7 +321,9 @@ class Dropout(Layer):
             raise RuntimeError("call forward before backward: there is no cached mask")
         g = np.asarray(grad_out)
         if g.shape != self._shape:
-            raise ValueError(f"expected grad_out of shape {self._shape} (the shape of the forward output), got {g.shape}")
+            raise ValueError(
+                f"expected grad_out of shape {self._shape} (the shape of the forward output), got {g.shape}"
+            )
         return g if self._mask is None else g * self._mask
 
     @property

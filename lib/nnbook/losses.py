@@ -75,9 +75,11 @@ def _as_labels(y: Any, Z: Array) -> Array:
         if y_arr.dtype.kind not in "iu":
             if y_arr.dtype.kind not in "fb" or not np.all(np.mod(y_arr, 1) == 0):
                 raise TypeError(f"expected y to hold integer class labels 0..{K - 1}, got dtype {y_arr.dtype}")
-        labels = y_arr.astype(np.intp)
+        labels = y_arr.astype(np.intp, copy=False)
         if n and (labels.min() < 0 or labels.max() >= K):
-            raise ValueError(f"expected labels in 0..{K - 1} (K = {K} logits), got values in {labels.min()}..{labels.max()}")
+            raise ValueError(
+                f"expected labels in 0..{K - 1} (K = {K} logits), got values in {labels.min()}..{labels.max()}"
+            )
         return labels
     if y_arr.ndim == 2:
         Y = as_array(y_arr, "y", dtype=Z.dtype)

@@ -138,7 +138,12 @@ class MLP:
         elif isinstance(dropout, Sequence) and not isinstance(dropout, str) and len(dropout) == L:
             phis = [float(p) for p in dropout]
         else:
-            raise ValueError(f"expected dropout to be a number or a list of {L} numbers (one per hidden layer), got {dropout!r}")
+            raise ValueError(
+                f"expected dropout to be a number or a list of {L} numbers (one per hidden layer), got {dropout!r}"
+            )
+        for phi in phis:
+            if not 0.0 <= phi < 1.0:
+                raise ValueError(f"expected each dropout phi to be a drop probability in [0, 1), got {phi}")
         self.dropout = tuple(phis)
         self.rng = as_rng(rng)
         self.training = True
@@ -304,6 +309,7 @@ class MLP:
         """An MLP with the architecture and (copies of) the weights of ``seq``, a
         ``torch.nn.Sequential`` of Linear layers with one kind of activation between them
         (and optional Dropout). ``dtype`` defaults to the dtype of the torch weights."""
+        import torch
         from torch import nn
 
         if not isinstance(seq, nn.Sequential):
@@ -343,10 +349,13 @@ class MLP:
         sizes = [linears[0].in_features] + [m.out_features for m in linears]
         for a, b in zip(linears[:-1], linears[1:]):
             if a.out_features != b.in_features:
-                raise ValueError(f"expected consecutive Linear layers to fit, got {a.out_features} outputs into {b.in_features} inputs")
+                raise ValueError(
+                    f"expected consecutive Linear layers to fit, got {a.out_features} outputs into {b.in_features} inputs"
+                )
         if dtype is None:
-            dtype = np.float64 if linears[0].weight.dtype.is_floating_point and linears[0].weight.element_size() == 8 else np.float32
-        model = cls(sizes, activation=acts.pop() if acts else "identity", init="zeros", dropout=phis[:-1], rng=rng, dtype=dtype)
+            dtype = np.float64 if linears[0].weight.dtype == torch.float64 else np.float32
+        activation = acts.pop() if acts else "identity"
+        model = cls(sizes, activation=activation, init="zeros", dropout=phis[:-1], rng=rng, dtype=dtype)
         for ours, theirs in zip(model.linears, linears):
             ours.W.data[...] = theirs.weight.detach().cpu().numpy()
             ours.b.data[...] = theirs.bias.detach().cpu().numpy()

@@ -13,7 +13,7 @@ trade); for plain GD that is theta <- (1 - eta lambda) theta - eta nabla R(theta
 
 from __future__ import annotations
 
-from math import ceil, cos, pi
+from math import cos, pi
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -26,7 +26,6 @@ Array = np.ndarray
 
 
 # ---------------------------------------------------------------------------- optimisers
-
 
 
 class Optimizer:
@@ -124,7 +123,12 @@ class Momentum(SGD):
     """
 
     def __init__(
-        self, params: Iterable[Parameter], lr: float, momentum: float = 0.9, weight_decay: float = 0.0, nesterov: bool = False
+        self,
+        params: Iterable[Parameter],
+        lr: float,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
 
@@ -345,9 +349,12 @@ def minibatches(
 # ---------------------------------------------------------------------------- training loop
 
 
-def train_epoch(model: Any, loss: Any, optimizer: Optimizer, X: Array, y: Array, B: int, rng: np.random.Generator) -> float:
+def train_epoch(
+    model: Any, loss: Any, optimizer: Optimizer, X: Array, y: Array, B: int, rng: np.random.Generator
+) -> float:
     """One epoch of mini-batch SGD (any optimiser): for each batch, forward, loss, backward,
     step. Returns the mean training loss over the epoch (each batch weighted by its size).
+    Pass the same Generator ``rng`` every epoch, so that each epoch has a new order.
 
     Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
