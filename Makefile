@@ -4,7 +4,7 @@
 #   make test              the whole test suite (unit tests, notebooks, sync, site, browser)
 #   make sync              regenerate setup cells, exercises/ and the .ipynb pairs
 #   make check-sync        fail if anything generated is stale
-#   make bench             benchmarks (results go into BENCHMARKS.md by hand)
+#   make bench             benchmarks (copy the printed results into BENCHMARKS.md)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -54,9 +54,10 @@ sync: $(BIN)/.installed
 check-sync: $(BIN)/.installed
 	$(BIN)/python tools/booktool.py check
 
+# Benchmarks want an idle machine and the CPU's own BLAS kernels: OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE (set on some machines to work around old OpenBLAS bugs) are unset here only.
 bench: $(BIN)/.installed
-	@if ls bench/*.py >/dev/null 2>&1; then for b in bench/*.py; do $(BIN)/python $$b || exit 1; done; \
-	else echo "no benchmarks yet"; fi
+	@for b in bench/bench_*.py; do echo "== $$b"; env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf _build .pytest_cache

@@ -18,8 +18,11 @@ on an otherwise idle machine; copy the printed block into BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -107,30 +110,52 @@ def best_of(epoch, repeats: int) -> float:
     return min(epoch() for _ in range(repeats))
 
 
+def measure(what: str, args: argparse.Namespace) -> float:
+    """One measurement, run in this process: 'peak' (GFLOP/s) or an epoch time in seconds."""
+    if what == "peak":
+        matmul_peak()  # warm up the BLAS threads and the clock
+        return matmul_peak()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    X = rng.random((args.n, SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, SIZES[-1], size=args.n).astype(np.int64)
+    order = list(minibatches(args.n, args.batch, rng=1))
+    make = numpy_epoch if what == "numpy" else torch_epoch
+    return best_of(make(X, y, args.batch, order, 0.01), args.repeats)
+
+
+def in_subprocess(what: str, args: argparse.Namespace) -> float:
+    """Each trainer runs in a fresh process: in one process, PyTorch's and OpenBLAS's thread
+    pools slow each other down, which would distort the comparison."""
+    cmd = [sys.executable, __file__, "--only", what, "--n", str(args.n), "--batch", str(args.batch),
+           "--repeats", str(args.repeats)] + (["--threads", str(args.threads)] if args.threads else [])
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return float(json.loads(out.strip().splitlines()[-1])["value"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=60_000, help="training samples (default 60,000)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    parser.add_argument("--only", choices=["peak", "numpy", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if args.only:
+        print(json.dumps({"value": measure(args.only, args)}))
+        return
 
-    rng = np.random.default_rng(0)
-    X = rng.random((args.n, SIZES[0]), dtype=np.float32)
-    y = rng.integers(0, SIZES[-1], size=args.n).astype(np.int64)
     order = list(minibatches(args.n, args.batch, rng=1))
-
     flops = 0.0
     for idx in order:
         f = matmul_flops(SIZES, len(idx))
         flops += f["forward"] + f["backward"]
 
-    peak = matmul_peak()
-    t_np = best_of(numpy_epoch(X, y, args.batch, order, 0.01), args.repeats)
-    t_torch = best_of(torch_epoch(X, y, args.batch, order, 0.01), args.repeats)
-    peak_after = matmul_peak()
+    peak = in_subprocess("peak", args)
+    t_np = in_subprocess("numpy", args)
+    t_torch = in_subprocess("torch", args)
+    peak_after = in_subprocess("peak", args)
 
     blas = [f"{i['internal_api']} {i.get('version', '')} ({i['num_threads']} threads, {i.get('architecture', '')})"
             for i in threadpool_info() if i["user_api"] == "blas"]
@@ -140,6 +165,7 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"## bench_mlp — {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"- machine: {cpu_name()}, {os.cpu_count()} cores, load average {load:.2f} at the start")
+    print("- each trainer and each peak measurement ran in its own process")
     print(f"- python {platform.python_version()}, numpy {np.__version__} ({'; '.join(blas)}), "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     print(f"- data: {args.n:,} x {SIZES[0]} float32, B = {args.batch}, {len(order)} updates per epoch, "
