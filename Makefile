@@ -20,7 +20,6 @@ export NNBOOK_PROGRESS ?= 0
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade "pip>=24"
 	$(BIN)/python -m pip install -q -r requirements.txt
 	@touch $@
 
@@ -45,7 +44,7 @@ test: export OMP_NUM_THREADS := 1
 test: export MKL_NUM_THREADS := 1
 test: export OPENBLAS_NUM_THREADS := 1
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --nbmake --nbmake-timeout=300 \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --nbmake --nbmake-timeout=300 --durations=25 \
 		tests chapters exercises solutions
 
 sync: $(BIN)/.installed
