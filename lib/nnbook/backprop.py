@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+from ._threads import limit_threads
 from . import activations
 from . import losses as _losses
 from ._validate import as_array, one_of, positive_int
@@ -219,26 +220,6 @@ def _best_times(fns: Sequence[Callable[[], Any]], repeats: int, clock: Callable[
     return best
 
 
-@contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    """Limit NumPy's BLAS (via threadpoolctl, if installed) and torch to n threads."""
-    if n is None:
-        yield
-        return
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - scikit-learn brings it
-            yield
-        else:
-            with threadpool_limits(limits=n):
-                yield
-    finally:
-        torch.set_num_threads(old)
 
 
 FRAMEWORKS = ("nnbook", "torch")
@@ -320,7 +301,7 @@ def backprop_cost(
             seq.zero_grad(set_to_none=True)
             _loss().backward()
 
-    with _threads(threads):
+    with limit_threads(threads):
         forward_backward()  # warm up (allocations, caches) before timing
         t_f, t_fb = _best_times([forward, forward_backward], repeats, timer)
         if finite_differences:

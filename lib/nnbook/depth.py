@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+from ._threads import limit_threads
 from ._validate import as_array, positive_float, positive_int
 from .approximation import ShallowNet, least_squares_beta
 from .layers import Activation
@@ -40,18 +41,9 @@ from .mlp import MLP, _check_sizes, count_parameters
 Array = np.ndarray
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run NumPy's BLAS on one thread (via threadpoolctl, when installed), then restore it.
-
-    The matrices here are small: one thread is faster and immune to busy cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
+def _one_thread():
+    """NumPy's BLAS on one thread: the matrices here are small (PyTorch is not used)."""
+    return limit_threads(1, torch_too=False)
 
 
 def _check_k(k: Any, minimum: int = 0) -> int:

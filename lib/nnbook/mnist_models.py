@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._threads import limit_threads
 from . import train as _train
 from ._validate import as_array, positive_float, positive_int
 
@@ -137,24 +138,6 @@ def _threads_arg(num_threads: Any) -> int | None:
     return None if num_threads is None else positive_int(num_threads, "num_threads")
 
 
-@contextmanager
-def _threads(num_threads: int | None) -> Iterator[None]:
-    """Limit torch and the BLAS/OpenMP pools (used by scikit-learn) to ``num_threads``."""
-    if num_threads is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(num_threads)
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            yield
-        else:
-            with threadpool_limits(num_threads):
-                yield
-    finally:
-        torch.set_num_threads(old)
 
 
 # --------------------------------------------------------------------------------------
@@ -263,7 +246,7 @@ def fit_lda(
         if shrinkage > 1:
             raise ValueError(f"expected shrinkage in [0, 1], 'auto' or None, got {shrinkage}")
     lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)
-    with _threads(_threads_arg(num_threads)):
+    with limit_threads(_threads_arg(num_threads)):
         lda.fit(X, y)
     return lda
 
@@ -464,7 +447,7 @@ def run_table(
         "lda": lambda: fit_lda(X_train, y_train, shrinkage=lda_shrinkage, num_threads=num_threads),
     }
     rows = []
-    with _threads(num_threads):
+    with limit_threads(num_threads):
         for key in MODELS:
             if key not in models:
                 continue

@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from ._threads import limit_threads
 from . import activations
 from ._validate import as_array, one_of, positive_float, positive_int
 from .init import INITIALIZERS, ALIASES, as_rng, init as draw_weights
@@ -74,30 +75,6 @@ __all__ = [
 ]
 
 
-@contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    """Limit NumPy's BLAS (via threadpoolctl, if installed) and torch to ``n`` threads.
-
-    Several notebooks run at once on two cores when the book is tested; more BLAS threads
-    than cores slows everything down, so the measuring helpers use one thread.
-    """
-    if n is None:
-        yield
-        return
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - scikit-learn brings it
-            yield
-        else:
-            with threadpool_limits(limits=n):
-                yield
-    finally:
-        torch.set_num_threads(old)
 
 
 # =========================================================================== finite sums
@@ -507,7 +484,7 @@ def activation_statistics(
     F = rng.standard_normal((n, width))  # rows are samples, so z_{l+1} = W_l f_l is F W_l^T
     means, stds, grad_stds, label = np.empty(depth), np.empty(depth), np.empty(depth), str(init)
     Ws, Zs = [], []
-    with _threads(num_threads), np.errstate(over="ignore", invalid="ignore", under="ignore"):
+    with limit_threads(num_threads), np.errstate(over="ignore", invalid="ignore", under="ignore"):
         std_input = float(F.std())
         for l in range(depth):
             W, label = _weights_for(init, width, width, rng)
@@ -590,7 +567,7 @@ def train_trace(
     updates, seconds, values = [0], [0.0], [full_loss()]
     k, elapsed = 0, 0.0
     model.train()
-    with _threads(num_threads):
+    with limit_threads(num_threads):
         while k < K:
             for idx in minibatches(N, B, rng):
                 start = time.perf_counter()
@@ -726,7 +703,7 @@ def torch_trajectory_gap(
     rng = np.random.default_rng(seed)
     gaps = np.empty(steps)
     k = 0
-    with _threads(1):
+    with limit_threads(1):
         while k < steps:
             for idx in minibatches(N, B, rng):
                 loss.forward(ours.forward(X[idx]), y[idx])

@@ -113,11 +113,7 @@ def make_data(n: int, *, snr: float, d: int = 10, seed: int = 0) -> tuple[np.nda
 
 
 def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"expected seed to be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"expected seed >= 0, got {seed}")
-    return int(seed)
+    return positive_int(seed, "seed", minimum=0)
 
 
 def r2_score(y: Any, y_hat: Any) -> float:

@@ -151,11 +151,7 @@ def _seeded(seed: int | None) -> Iterator[None]:
 
 
 def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"expected seed to be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"expected seed >= 0, got {seed}")
-    return int(seed)
+    return positive_int(seed, "seed", minimum=0)
 
 
 # --------------------------------------------------------------------------------------
