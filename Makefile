@@ -33,7 +33,9 @@ endif
 
 book: $(BIN)/.installed
 	$(BIN)/python tools/booktool.py check
-	@if [ "$(SOLUTIONS)" = "0" ]; then $(BIN)/python tools/booktool.py toc --no-solutions $(TOC); fi
+	@# Without solutions, start from an empty site so no solution page survives from an earlier build.
+	@if [ "$(SOLUTIONS)" = "0" ]; then rm -rf _build/html _build/.doctrees; \
+		$(BIN)/python tools/booktool.py toc --no-solutions $(TOC); fi
 	$(BIN)/jupyter-book build . --toc $(TOC) -W -n --keep-going
 	@echo
 	@echo "Open $(CURDIR)/_build/html/index.html"

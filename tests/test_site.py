@@ -131,3 +131,13 @@ def test_chapter_figures_were_rendered(built_site, root):
             expected = source.count("plt.show()")
             imgs = [i for i in soup(built_site / f"{f}.html").find_all("img") if "_images/" in (i.get("src") or "")]
             assert len(imgs) >= min(expected, 1), f"{f}: {expected} plt.show() calls but {len(imgs)} images"
+
+
+def test_make_book_without_solutions_starts_from_an_empty_site(root):
+    """An earlier full build must not leave solution pages behind in _build/html."""
+    out = subprocess.run(["make", "-n", "book", "SOLUTIONS=0", "BIN=.venv/bin"], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    clean = next(i for i, line in enumerate(lines) if "rm -rf _build/html" in line)
+    build = next(i for i, line in enumerate(lines) if "jupyter-book build" in line)
+    assert clean < build and "--toc _build/toc-no-solutions.yml" in lines[build]
