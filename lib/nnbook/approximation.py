@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._threads import limit_threads
 from . import activations as _act
 from ._validate import as_array, one_of, positive_float, positive_int
 
@@ -346,15 +347,11 @@ def train_shallow(
         loss.backward()
         return loss
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: one thread is faster, and immune to busy cores
-    try:
+    with limit_threads(1):  # tiny matrices: one thread is faster, and immune to busy cores
         if steps > 0:
             opt.step(closure)
         with torch.no_grad():
             final = float(loss_fn()) * loss_unit
-    finally:
-        torch.set_num_threads(threads)
     state = opt.state[next(model.parameters())]
     info = {
         "train_mse_start": start.info["train_mse"],
