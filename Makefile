@@ -46,7 +46,7 @@ test: export OMP_NUM_THREADS := 1
 test: export MKL_NUM_THREADS := 1
 test: export OPENBLAS_NUM_THREADS := 1
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --nbmake --nbmake-timeout=300 --durations=25 \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbmake --nbmake-timeout=300 --durations=25 \
 		tests chapters exercises solutions
 
 sync: $(BIN)/.installed
