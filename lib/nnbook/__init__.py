@@ -1,8 +1,13 @@
 """nnbook: the library behind *Neural Networks: Fundamentals*.
 
-Every object in here carries a docstring line saying which chapter introduced it;
-the chapters show the library source with ``literalinclude`` so that the book and
-the code cannot drift apart.
+The package is laid out by what each part is for:
+
+- ``nnbook.engine``: NumPy from scratch, what students study and reuse across chapters;
+- ``nnbook.pytorch``: the PyTorch training stack used from Chapter 6 on;
+- ``nnbook.chapters``: helpers for one page each, named after it (``ch02_depth``, ...);
+- ``nnbook.exercises``: the feedback framework (``checks``) and one module per exercise;
+- ``nnbook.data``: loaders, verified downloads and generated data sets;
+- ``nnbook.viz``: the figure style, graph drawing and the interactive player.
 
 The only global state is the random seed, set explicitly with :func:`seed`.
 """
@@ -20,10 +25,9 @@ DEFAULT_SEED = 0
 
 
 def seed(value: int = DEFAULT_SEED) -> np.random.Generator:
-    """Seed Python, NumPy and (if installed) PyTorch, and return a NumPy Generator.
+    """Seed Python, NumPy and PyTorch, and return a NumPy Generator.
 
-    Introduced in Chapter 1, Universal approximation. Every notebook calls
-    ``nnbook.seed()`` first, so two builds print the same numbers.
+    Every notebook calls ``nnbook.seed()`` first, so two builds print the same numbers.
     """
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
         raise TypeError(f"expected seed to be an int, got {type(value).__name__}")
@@ -31,13 +35,10 @@ def seed(value: int = DEFAULT_SEED) -> np.random.Generator:
     random.seed(value)
     np.random.seed(value % 2**32)
     os.environ.setdefault("PYTHONHASHSEED", str(value))
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency, but stay usable without it
-        pass
-    else:
-        torch.manual_seed(value)
-        torch.use_deterministic_algorithms(True, warn_only=True)
+    import torch
+
+    torch.manual_seed(value)
+    torch.use_deterministic_algorithms(True, warn_only=True)
     return np.random.default_rng(value)
 
 

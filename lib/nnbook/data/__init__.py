@@ -32,6 +32,7 @@ from .download import (
 from .idx import read_idx, write_idx
 from .islp import NYSE_COLUMNS, load_default, load_hitters, load_nyse, nyse_lagged
 from .mnist import MNIST_FILES, MNIST_MIRRORS, load_mnist, load_mnist_subset
+from .synthetic import make_spirals
 from .spam import SPAM_FEATURES, SPAM_FILE, SPAM_MIRRORS, load_spam, read_spam
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "load_mnist_subset",
     "load_nyse",
     "load_spam",
+    "make_spirals",
     "nyse_lagged",
     "offline",
     "read_idx",

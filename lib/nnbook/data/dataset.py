@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import as_array, positive_int
+from .._util import as_array, positive_int
 
 __all__ = ["Dataset", "stratified_split"]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._validate import positive_int
+from .._util import positive_int
 from .dataset import Dataset
 
 if TYPE_CHECKING:  # pragma: no cover

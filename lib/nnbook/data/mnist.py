@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._validate import positive_int
+from .._util import positive_int
 from .dataset import Dataset, stratified_split
 from .download import DEFAULT_TIMEOUT, DataUnavailableError, RemoteFile, data_dir, fetch, offline
 from .idx import read_idx

@@ -1,0 +1,713 @@
+"""Stochastic (mini-batch) gradient descent: the mini-batch gradient, initialisation, optimisers.
+
+Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+
+The ERM objective is a finite sum, and so is its gradient,
+
+    R^(theta) = (1/N) sum_{i=1}^N R^(i)(theta),     grad R^(theta) = (1/N) sum_{i=1}^N grad R^(i)(theta).
+
+SGD replaces the full gradient by the mean over a mini-batch {i_1, ..., i_B} drawn uniformly,
+
+    g_k = (1/B) sum_{j=1}^B grad R^(i_j)(theta^(k)),      theta^(k+1) = theta^(k) - eta g_k.
+
+This module holds the tools the chapter uses to *measure* that estimator and the training
+it drives (the optimisers themselves live in :mod:`nnbook.engine.optim`):
+
+* the mini-batch gradient: :class:`LeastSquaresRisk` (per-sample gradients in closed form),
+  :func:`model_gradient` and :func:`per_sample_gradients` (any :class:`nnbook.engine.mlp.MLP`),
+  :func:`sample_batches`, :func:`minibatch_gradients`, :func:`unbiasedness_check`, and the
+  variance E||g_k - grad R^||^2 exactly (:func:`gradient_variance`) and by sampling
+  (:func:`sampled_variance`), with the finite-population correction (N - B) / (N - 1);
+* epochs: :func:`updates_per_epoch`;
+* initialisation: :func:`symmetry_gap` and :func:`one_unit_equivalent` (the symmetry problem
+  of zero init), :func:`activation_statistics` (mean and std of f_l across depth);
+* training: :func:`train_trace` (loss against updates, epochs and seconds),
+  :func:`compare_optimizers`, and :func:`torch_trajectory_gap` (our optimiser against
+  ``torch.optim`` on the same mini-batches).
+
+Arrays are ``(n_samples, n_features)``; parameter vectors theta and gradients are flat,
+shape ``(p,)``, in the order of ``model.parameters()`` (W_0, b_0, ..., W_L, b_L, each row by row).
+"""
+
+from __future__ import annotations
+
+import time
+from math import ceil
+from typing import Any, Callable, Mapping, NamedTuple
+
+import numpy as np
+
+from .._util import limit_threads
+from ..engine import activations
+from .._util import as_array, one_of, positive_float, positive_int
+from .._util import as_rng
+from ..engine.init import INITIALIZERS, ALIASES, init as draw_weights
+from ..engine.losses import Loss, get as get_loss
+from ..engine.mlp import MLP
+from ..engine.optim import OPTIMIZERS, Optimizer, make_optimizer, minibatches
+
+Array = np.ndarray
+
+__all__ = [
+    "LeastSquaresRisk",
+    "flat_parameters",
+    "model_gradient",
+    "per_sample_gradients",
+    "updates_per_epoch",
+    "sample_batches",
+    "minibatch_gradients",
+    "UnbiasednessCheck",
+    "unbiasedness_check",
+    "finite_population_correction",
+    "gradient_variance",
+    "sampled_variance",
+    "symmetry_gap",
+    "one_unit_equivalent",
+    "ActivationStats",
+    "activation_statistics",
+    "Trace",
+    "train_trace",
+    "OPTIMIZERS",
+    "make_optimizer",
+    "compare_optimizers",
+    "torch_trajectory_gap",
+    "make_spirals",
+]
+
+
+
+
+# =========================================================================== finite sums
+
+
+class LeastSquaresRisk:
+    """Least squares as a finite sum, R^(theta) = (1/N) sum_i R^(i)(theta) with
+
+        R^(i)(theta) = 1/2 (x_i^T theta - y_i)^2,     grad R^(i)(theta) = (x_i^T theta - y_i) x_i.
+
+    ``risk(theta, idx)`` and ``risk.grad(theta, idx)`` are the mean over the rows ``idx``
+    (all N rows if ``idx`` is None): with a mini-batch ``idx`` of size B, ``grad`` is g_k.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+
+    def __init__(self, X: Any, y: Any) -> None:
+        self.X = as_array(X, "X", ndim=2)
+        self.y = as_array(y, "y", shape=(self.X.shape[0],))
+        if self.X.shape[0] < 1:
+            raise ValueError("expected at least one sample (a row of X), got none")
+
+    @property
+    def N(self) -> int:
+        """The number of samples (terms of the sum)."""
+        return self.X.shape[0]
+
+    @property
+    def p(self) -> int:
+        """The number of parameters (columns of X)."""
+        return self.X.shape[1]
+
+    def _theta(self, theta: Any) -> Array:
+        return as_array(theta, "theta", shape=(self.p,), finite=False)
+
+    def _rows(self, idx: Any) -> tuple[Array, Array]:
+        if idx is None:
+            return self.X, self.y
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+            raise ValueError(f"expected idx to be a non-empty 1-D array of row indices, got {idx!r}")
+        return self.X[idx], self.y[idx]
+
+    def __call__(self, theta: Any, idx: Any = None) -> float:
+        """R^(theta), or the mean of R^(i)(theta) over the rows ``idx``."""
+        X, y = self._rows(idx)
+        r = X @ self._theta(theta) - y
+        return float(0.5 * np.mean(r * r))
+
+    def grad(self, theta: Any, idx: Any = None) -> Array:
+        """grad R^(theta) = X^T (X theta - y) / N, or the mean over the rows ``idx`` (g_k)."""
+        X, y = self._rows(idx)
+        return X.T @ (X @ self._theta(theta) - y) / X.shape[0]
+
+    def per_sample_grads(self, theta: Any) -> Array:
+        """The N per-sample gradients grad R^(i)(theta) as the rows of an ``(N, p)`` array."""
+        r = self.X @ self._theta(theta) - self.y
+        return r[:, None] * self.X
+
+    def minimizer(self) -> Array:
+        """The least-squares solution theta^* (``np.linalg.lstsq``)."""
+        return np.linalg.lstsq(self.X, self.y, rcond=None)[0]
+
+    def __repr__(self) -> str:
+        return f"LeastSquaresRisk(N={self.N}, p={self.p})"
+
+
+def _check_model(model: Any) -> MLP:
+    if not isinstance(model, MLP):
+        raise TypeError(f"expected an nnbook.engine.mlp.MLP, got {type(model).__name__}")
+    return model
+
+
+def flat_parameters(model: MLP) -> Array:
+    """theta: every parameter of ``model`` in one vector of shape ``(p,)`` (a copy), in the
+    order W_0, b_0, ..., W_L, b_L.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    return np.concatenate([p.data.ravel() for p in _check_model(model).parameters()])
+
+
+def model_gradient(model: MLP, loss: str | Loss, X: Any, y: Any) -> Array:
+    """grad R^(theta) of the mean loss (1/n) sum_i L(f_theta(x_i), y_i) over the rows of
+    ``(X, y)``, flattened to shape ``(p,)`` (one forward and one backward pass; the model's
+    gradients are overwritten). With ``(X[idx], y[idx])`` for a mini-batch ``idx`` it is g_k.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    model = _check_model(model)
+    loss = get_loss(loss)
+    model.zero_grad()
+    loss.forward(model.forward(X), y)
+    model.backward(loss.backward())
+    return np.concatenate([g.ravel() for g in model.grads()])
+
+
+def per_sample_gradients(model: MLP, loss: str | Loss, X: Any, y: Any) -> Array:
+    """The per-sample gradients grad R^(i)(theta), i = 1..N, as the rows of an ``(N, p)``
+    array (one backward pass per sample; for small networks and data sets).
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    model = _check_model(model)
+    X = as_array(X, "X", shape=(None, model.d), dtype=model.dtype)
+    y = np.asarray(y)
+    if y.shape[:1] != X.shape[:1]:
+        raise ValueError(f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}")
+    return np.stack([model_gradient(model, loss, X[i : i + 1], y[i : i + 1]) for i in range(X.shape[0])])
+
+
+# =========================================================================== mini-batches
+
+
+def updates_per_epoch(N: int, B: int, drop_last: bool = False) -> int:
+    """The number of mini-batch updates in one epoch (one pass over the N samples):
+    ceil(N / B), or floor(N / B) if the last, smaller batch is dropped.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+
+    >>> updates_per_epoch(60_000, 128)   # the lecture's MNIST question
+    469
+    """
+    N, B = positive_int(N, "N"), positive_int(B, "B")
+    if B > N:
+        raise ValueError(f"expected a batch size B <= N = {N}, got B = {B}")
+    return N // B if drop_last else ceil(N / B)
+
+
+def _check_batch(N: Any, B: Any, replace: bool) -> tuple[int, int]:
+    N, B = positive_int(N, "N"), positive_int(B, "B")
+    if not replace and B > N:
+        raise ValueError(f"expected a batch size B <= N = {N} (sampling without replacement), got B = {B}")
+    return N, B
+
+
+def sample_batches(
+    N: int, B: int, n_draws: int, rng: np.random.Generator | int | None, replace: bool = False
+) -> Array:
+    """``n_draws`` independent mini-batches {i_1, ..., i_B}, each drawn uniformly from
+    {0, ..., N-1}: as the rows of an int array of shape ``(n_draws, B)``.
+    Without replacement (the default, what an epoch of shuffled batches does) each row is
+    a uniform random B-subset; with ``replace=True`` the B indices are independent.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    N, B = _check_batch(N, B, replace)
+    n_draws = positive_int(n_draws, "n_draws")
+    rng = as_rng(rng)
+    if replace:
+        return rng.integers(0, N, size=(n_draws, B))
+    out = np.empty((n_draws, B), dtype=np.intp)
+    chunk = max(1, 2**20 // N)  # about a million random keys at a time
+    for start in range(0, n_draws, chunk):
+        stop = min(start + chunk, n_draws)
+        keys = rng.random((stop - start, N))
+        # the B smallest of N i.i.d. uniform keys sit at a uniformly random B-subset
+        out[start:stop] = np.argpartition(keys, B - 1, axis=1)[:, :B] if B < N else np.argsort(keys, axis=1)
+    return out
+
+
+def minibatch_gradients(
+    grad: Callable[[Array], Array],
+    N: int,
+    B: int,
+    n_draws: int,
+    rng: np.random.Generator | int | None,
+    replace: bool = False,
+) -> Array:
+    """``n_draws`` mini-batch gradients g = grad(idx), one per random mini-batch ``idx`` of
+    size B (see :func:`sample_batches`), as the rows of an ``(n_draws, p)`` array.
+
+    ``grad`` maps an index array to the gradient of the mean loss on those rows, e.g.
+    ``lambda idx: risk.grad(theta, idx)`` or ``lambda idx: model_gradient(model, loss, X[idx], y[idx])``.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    if not callable(grad):
+        raise TypeError(f"expected grad to be a function idx -> gradient, got {type(grad).__name__}")
+    batches = sample_batches(N, B, n_draws, rng, replace)
+    return np.stack([np.asarray(grad(idx), dtype=np.float64).ravel() for idx in batches])
+
+
+class UnbiasednessCheck(NamedTuple):
+    """The Monte Carlo check of E[g_k | theta] = grad R^(theta), coordinate by coordinate.
+
+    ``mean`` is the average of ``n_draws`` mini-batch gradients, ``full`` the full gradient,
+    ``stderr`` the standard error of ``mean`` (sample std / sqrt(n_draws)), and ``z`` the
+    standardised differences (mean - full) / stderr, which are roughly N(0, 1) if the
+    estimator is unbiased.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+
+    mean: Array
+    full: Array
+    stderr: Array
+    z: Array
+    n_draws: int
+    B: int
+
+    @property
+    def max_abs_z(self) -> float:
+        """max_j |z_j|: the largest deviation, in standard errors."""
+        return float(np.max(np.abs(self.z)))
+
+    @property
+    def max_abs_diff(self) -> float:
+        """max_j |mean_j - full_j|."""
+        return float(np.max(np.abs(self.mean - self.full)))
+
+
+def unbiasedness_check(
+    grad: Callable[[Array], Array],
+    full: Any,
+    N: int,
+    B: int,
+    n_draws: int,
+    rng: np.random.Generator | int | None,
+    replace: bool = False,
+) -> UnbiasednessCheck:
+    """Average ``n_draws`` mini-batch gradients (see :func:`minibatch_gradients`) and compare
+    the average with the full gradient ``full``, in units of its standard error.
+
+    Coordinates whose mini-batch gradient never varies (standard error 0) get z = 0 if the
+    mean equals ``full`` to rounding, and z = inf otherwise.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    G = minibatch_gradients(grad, N, B, n_draws, rng, replace)
+    full = as_array(full, "full", ndim=1).ravel()
+    if full.shape != G.shape[1:]:
+        raise ValueError(f"expected full of shape ({G.shape[1]},) (the gradient's shape), got {full.shape}")
+    if G.shape[0] < 2:
+        raise ValueError(f"expected n_draws >= 2 (to estimate a standard error), got {G.shape[0]}")
+    mean = G.mean(axis=0)
+    stderr = G.std(axis=0, ddof=1) / np.sqrt(G.shape[0])
+    diff = mean - full
+    tiny = 1e-12 * max(1.0, float(np.abs(full).max(initial=0.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(stderr > tiny, diff / np.where(stderr > tiny, stderr, 1.0), np.where(np.abs(diff) <= tiny, 0.0, np.inf))
+    return UnbiasednessCheck(mean, full, stderr, z, G.shape[0], int(B))
+
+
+# =========================================================================== variance
+
+
+def finite_population_correction(N: int, B: int) -> float:
+    """(N - B) / (N - 1): the factor by which sampling B of N items *without* replacement
+    shrinks the variance of their mean, compared with sampling with replacement
+    (1 for B = 1, 0 for B = N: the whole data set has no sampling noise).
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    N, B = _check_batch(N, B, replace=False)
+    return 1.0 if N == 1 else (N - B) / (N - 1)
+
+
+def _check_G(G: Any) -> Array:
+    G = as_array(G, "G (the per-sample gradients)", ndim=2)
+    if G.shape[0] < 1:
+        raise ValueError("expected G with at least one row (one per-sample gradient per row), got none")
+    return G
+
+
+def gradient_variance(G: Any, B: int, replace: bool = False) -> float:
+    """The exact total variance of the mini-batch gradient, E||g_k - grad R^||^2, from the
+    per-sample gradients (the rows of ``G``, shape ``(N, p)``):
+
+        sigma^2 / B                       with replacement,
+        sigma^2 / B * (N - B) / (N - 1)   without replacement,
+
+    where sigma^2 = (1/N) sum_i ||grad R^(i) - grad R^||^2 is the variance of one sample's gradient.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    G = _check_G(G)
+    N, B = _check_batch(G.shape[0], B, replace)
+    sigma2 = float(np.mean(np.sum((G - G.mean(axis=0)) ** 2, axis=1)))
+    return sigma2 / B if replace else sigma2 / B * finite_population_correction(N, B)
+
+
+def sampled_variance(
+    G: Any, B: int, n_draws: int, rng: np.random.Generator | int | None, replace: bool = False
+) -> float:
+    """A Monte Carlo estimate of E||g_k - grad R^||^2: draw ``n_draws`` mini-batches of size B
+    (see :func:`sample_batches`), average the rows of ``G`` (the per-sample gradients, shape
+    ``(N, p)``) over each, and average the squared distances to the full gradient, the mean
+    of all rows.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    G = _check_G(G)
+    N = G.shape[0]
+    full = G.mean(axis=0)
+    batches = sample_batches(N, B, n_draws, rng, replace)
+    total, chunk = 0.0, max(1, 2**21 // (B * G.shape[1]))
+    for start in range(0, batches.shape[0], chunk):
+        g = G[batches[start : start + chunk]].mean(axis=1)  # (chunk, p): one g_k per row
+        total += float(np.sum((g - full) ** 2))
+    return total / batches.shape[0]
+
+
+# =========================================================================== initialisation
+
+
+def symmetry_gap(model: MLP) -> float:
+    """How far the hidden units of ``model`` are from being identical copies of each other:
+    the largest |[W_l]_{jm} - [W_l]_{1m}| and |[b_l]_j - [b_l]_1| over the hidden layers
+    l = 0..L-1, units j and inputs m. It is 0 exactly when, in every hidden layer, all units
+    have the same incoming weights and bias (the symmetric state that zero init never leaves).
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    gap = 0.0
+    for lin in _check_model(model).hidden:
+        W, b = lin.W.data, lin.b.data
+        gap = max(gap, float(np.abs(W - W[:1]).max()), float(np.abs(b - b[:1]).max()))
+    return gap
+
+
+def one_unit_equivalent(model: MLP, atol: float = 1e-12) -> MLP:
+    """The network with **one** unit per hidden layer that computes the same function as
+    ``model``, whose hidden units must be identical (``symmetry_gap(model) <= atol``).
+
+    If all d_{l+1} units of layer l equal the first one, each unit of layer l+1 receives
+    [W_l]_{1,:} f_l = (sum_m [W_l]_{1m}) f_{l,1}: so the one-unit network keeps the first row
+    of W_0 and b_0, replaces W_l (l >= 1) by the row sum of its first row and b_l by [b_l]_1,
+    and replaces the output weights W_L = beta^T by their row sums.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    model = _check_model(model)
+    gap = symmetry_gap(model)
+    if gap > atol:
+        raise ValueError(f"expected a model whose hidden units are identical (symmetry gap <= {atol}), got a gap of {gap:.3g}")
+    small = MLP([model.d] + [1] * model.L + [model.K], activation=model.activation, init="zeros", dtype=model.dtype)
+    for l, (big, one) in enumerate(zip(model.linears, small.linears)):
+        W, b = big.W.data, big.b.data
+        if l == 0:
+            one.W.data[...] = W[:1]
+        elif l < model.L:
+            one.W.data[...] = W[:1].sum(axis=1, keepdims=True)
+        else:
+            one.W.data[...] = W.sum(axis=1, keepdims=True)
+        one.b.data[...] = b if l == model.L else b[:1]
+    return small
+
+
+class ActivationStats(NamedTuple):
+    """Statistics of a deep network at initialisation, one entry per hidden layer l = 1..depth
+    (arrays of shape ``(depth,)``):
+
+    * ``mean[l-1]``, ``std[l-1]``: mean and std of the activations f_l over all samples and units;
+    * ``grad_std[l-1]``: std of the co-state p_l = d(u^T f_depth)/d f_l, the gradient that
+      reaches layer l when the layer above is pushed in a random direction u ~ N(0, I)
+      (p_depth = u; Chapter 5, Backpropagation).
+
+    ``std_input`` is the std of the input f_0.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+
+    mean: Array
+    std: Array
+    grad_std: Array
+    std_input: float
+    init: str
+    activation: str
+
+
+def _weights_for(init: str | float, d_in: int, d_out: int, rng: np.random.Generator) -> tuple[Array, str]:
+    if isinstance(init, str):
+        return draw_weights(init, d_in, d_out, rng), init
+    std = positive_float(init, "init (a standard deviation)", allow_zero=True)
+    return std * rng.standard_normal((d_out, d_in)), f"N(0, {std:g}^2)"
+
+
+def activation_statistics(
+    init: str | float,
+    activation: str = "relu",
+    depth: int = 15,
+    width: int = 256,
+    n: int = 1000,
+    rng: np.random.Generator | int | None = None,
+    num_threads: int | None = 1,
+) -> ActivationStats:
+    """Push ``n`` standard normal inputs f_0 in R^width through ``depth`` layers
+    f_{l+1} = sigma(z_{l+1}), z_{l+1} = W_l f_l (biases 0, as at initialisation), record the
+    mean and std of f_1, ..., f_depth, then run the backward recursion
+    p_l = W_l^T (sigma'(z_{l+1}) * p_{l+1}) from a random p_depth = u ~ N(0, I) and record the
+    std of p_1, ..., p_depth.
+
+    ``init`` is a scheme of :mod:`nnbook.engine.init` (``"small"``, ``"xavier"``, ``"he"``, ...) or a
+    number s, meaning [W_l]_{ij} ~ N(0, s^2) (e.g. ``1.0``, a "too large" init for width 256).
+    ``num_threads`` limits NumPy's BLAS (None: leave it alone).
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    if not isinstance(init, (str, int, float, np.integer, np.floating)) or isinstance(init, bool):
+        raise TypeError(f"expected init to be a scheme name or a standard deviation, got {type(init).__name__}")
+    if isinstance(init, str):
+        one_of(ALIASES.get(init, init), "init", list(INITIALIZERS))
+    sigma = activations.get(activation)
+    depth, width, n = positive_int(depth, "depth"), positive_int(width, "width"), positive_int(n, "n")
+    rng = as_rng(rng)
+    F = rng.standard_normal((n, width))  # rows are samples, so z_{l+1} = W_l f_l is F W_l^T
+    means, stds, grad_stds, label = np.empty(depth), np.empty(depth), np.empty(depth), str(init)
+    Ws, Zs = [], []
+    with limit_threads(num_threads), np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        std_input = float(F.std())
+        for l in range(depth):
+            W, label = _weights_for(init, width, width, rng)
+            Z = F @ W.T
+            F = sigma.f(Z)
+            Ws.append(W)
+            Zs.append(Z)
+            means[l], stds[l] = F.mean(), F.std()
+        P = rng.standard_normal((n, width))  # p_depth = u
+        grad_stds[depth - 1] = P.std()
+        for l in range(depth - 1, 0, -1):
+            P = (sigma.df(Zs[l]) * P) @ Ws[l]  # p_l = W_l^T (sigma'(z_{l+1}) * p_{l+1})
+            grad_stds[l - 1] = P.std()
+    return ActivationStats(means, stds, grad_stds, std_input, label, sigma.name)
+
+
+# =========================================================================== training
+
+
+class Trace(NamedTuple):
+    """A training run recorded at a few points: the number of updates k, the epochs (passes
+    over the data, k B / N), the wall-clock seconds spent in the updates (evaluations of the
+    loss not counted), and the full-data loss R^(theta^(k)) there. All have shape ``(n_points,)``.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+
+    updates: Array
+    epochs: Array
+    seconds: Array
+    loss: Array
+
+
+def _check_data(model: MLP, X: Any, y: Any) -> tuple[Array, Array]:
+    X = as_array(X, "X", shape=(None, model.d), dtype=model.dtype)
+    y = np.asarray(y)
+    if y.shape[:1] != X.shape[:1]:
+        raise ValueError(f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}")
+    return X, y
+
+
+def train_trace(
+    model: MLP,
+    X: Any,
+    y: Any,
+    optimizer: Optimizer,
+    *,
+    loss: str | Loss = "squared_error",
+    B: int = 32,
+    epochs: float = 1,
+    rng: np.random.Generator | int | None = None,
+    evals_per_epoch: int = 1,
+    num_threads: int | None = 1,
+) -> Trace:
+    """Run mini-batch training (shuffled batches of size B, ``optimizer.step()`` after each
+    backward pass) for ``epochs`` passes over the data, and record the full-data loss at the
+    start and ``evals_per_epoch`` times per epoch (for B = N this is gradient descent, one
+    update per epoch). ``epochs`` may be fractional. The clock stops while the loss is
+    evaluated, so ``seconds`` is the time spent training. ``num_threads`` limits NumPy's BLAS.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    model = _check_model(model)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"expected an nnbook.engine.optim optimizer, got {type(optimizer).__name__}")
+    loss = get_loss(loss)
+    X, y = _check_data(model, X, y)
+    N = X.shape[0]
+    B = _check_batch(N, B, replace=False)[1]
+    epochs = positive_float(epochs, "epochs")
+    evals_per_epoch = positive_int(evals_per_epoch, "evals_per_epoch")
+    rng = as_rng(rng)
+    per_epoch = updates_per_epoch(N, B)
+    K = max(1, round(epochs * per_epoch))
+    every = max(1, per_epoch // evals_per_epoch)
+
+    def full_loss() -> float:
+        return float(loss.forward(model.predict(X), y))
+
+    updates, seconds, values = [0], [0.0], [full_loss()]
+    k, elapsed = 0, 0.0
+    model.train()
+    with limit_threads(num_threads):
+        while k < K:
+            for idx in minibatches(N, B, rng):
+                start = time.perf_counter()
+                loss.forward(model.forward(X[idx]), y[idx])
+                optimizer.zero_grad()
+                model.backward(loss.backward())
+                optimizer.step()
+                elapsed += time.perf_counter() - start
+                k += 1
+                if k % every == 0 or k == K:
+                    updates.append(k)
+                    seconds.append(elapsed)
+                    values.append(full_loss())
+                if k == K:
+                    break
+    updates_arr = np.array(updates)
+    return Trace(updates_arr, updates_arr / per_epoch, np.array(seconds), np.array(values))
+
+
+def _copy_model(model: MLP) -> MLP:
+    twin = MLP(model.sizes, activation=model.activation, init="zeros", dropout=list(model.dropout), dtype=model.dtype)
+    return twin.load_state_dict(model.state_dict())
+
+
+def compare_optimizers(
+    model: MLP,
+    X: Any,
+    y: Any,
+    settings: Mapping[str, tuple[str, Mapping[str, Any]]],
+    *,
+    loss: str | Loss = "squared_error",
+    B: int = 32,
+    epochs: float = 10,
+    seed: int = 0,
+    evals_per_epoch: int = 1,
+    num_threads: int | None = 1,
+) -> dict[str, Trace]:
+    """Train a copy of ``model`` (so every run starts from the same theta^(0)) with each
+    optimiser in ``settings = {label: (name, kwargs)}``, e.g.
+    ``{"Adam": ("adam", {"lr": 1e-3})}``, on the same sequence of mini-batches (each run's
+    shuffling uses a generator seeded with ``seed``). Returns ``{label: Trace}``;
+    ``model`` itself is not changed.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    model = _check_model(model)
+    if not isinstance(settings, Mapping) or not settings:
+        raise TypeError("expected settings to be a non-empty dict {label: (optimizer name, kwargs)}")
+    out = {}
+    for label, spec in settings.items():
+        if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Mapping)):
+            raise TypeError(f"expected settings[{label!r}] to be a pair (optimizer name, kwargs dict), got {spec!r}")
+        name, kwargs = spec
+        twin = _copy_model(model)
+        opt = make_optimizer(name, twin.parameters(), **kwargs)
+        out[label] = train_trace(
+            twin, X, y, opt, loss=loss, B=B, epochs=epochs, rng=np.random.default_rng(seed),
+            evals_per_epoch=evals_per_epoch, num_threads=num_threads,
+        )
+    return out
+
+
+def _torch_loss(loss: Loss):
+    import torch.nn.functional as F
+
+    name = type(loss).__name__
+    if name == "SquaredError":
+        return lambda out, y: 0.5 * ((out - y.reshape(out.shape)) ** 2).sum(dim=1).mean()
+    if name == "CrossEntropy":
+        return F.cross_entropy
+    if name == "BCEWithLogits":
+        return lambda out, y: F.binary_cross_entropy_with_logits(out, y.reshape(out.shape))
+    raise ValueError(f"expected a squared, cross-entropy or binary cross-entropy loss, got {name}")  # pragma: no cover
+
+
+_TORCH_OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
+
+
+def torch_trajectory_gap(
+    model: MLP,
+    X: Any,
+    y: Any,
+    optimizer: str,
+    *,
+    loss: str | Loss = "squared_error",
+    B: int = 32,
+    steps: int = 100,
+    seed: int = 0,
+    **kwargs: Any,
+) -> Array:
+    """Run ``steps`` updates of our optimiser ``optimizer`` (a name of :data:`OPTIMIZERS`,
+    with ``kwargs`` such as ``lr``) on a copy of ``model``, and of the same ``torch.optim``
+    optimiser on ``model.to_torch()``, both on the same mini-batches of size B (float64
+    models give a float64 comparison). Returns, after each step, the largest difference
+    max |theta_ours - theta_torch| over all parameters, shape ``(steps,)``.
+
+    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
+    """
+    import torch
+
+    model = _check_model(model)
+    one_of(optimizer, "optimizer", list(OPTIMIZERS))
+    if any(model.dropout):
+        raise ValueError("expected a model without dropout (the two frameworks would draw different masks)")
+    loss = get_loss(loss)
+    X, y = _check_data(model, X, y)
+    steps = positive_int(steps, "steps")
+    N = X.shape[0]
+    B = _check_batch(N, B, replace=False)[1]
+    ours = _copy_model(model)
+    from ..pytorch.convert import mlp_to_torch
+
+    theirs = mlp_to_torch(model)
+    opt = make_optimizer(optimizer, ours.parameters(), **kwargs)
+    if optimizer == "momentum":
+        kwargs = {"momentum": 0.9, **kwargs}
+    topt = getattr(torch.optim, _TORCH_OPTIMIZERS[optimizer])(theirs.parameters(), **kwargs)
+    tloss = _torch_loss(loss)
+    Xt = torch.from_numpy(np.ascontiguousarray(X))
+    yt = torch.from_numpy(np.ascontiguousarray(y))
+    yt = yt.to(Xt.dtype) if yt.is_floating_point() else yt.long()  # class labels: int64, as torch wants
+    rng = np.random.default_rng(seed)
+    gaps = np.empty(steps)
+    k = 0
+    with limit_threads(1):
+        while k < steps:
+            for idx in minibatches(N, B, rng):
+                loss.forward(ours.forward(X[idx]), y[idx])
+                opt.zero_grad()
+                ours.backward(loss.backward())
+                opt.step()
+                ti = torch.from_numpy(idx)
+                topt.zero_grad()
+                tloss(theirs(Xt[ti]), yt[ti]).backward()
+                topt.step()
+                gaps[k] = max(
+                    float(np.abs(p.data - t.detach().numpy()).max())
+                    for p, t in zip(ours.parameters(), theirs.parameters())
+                )
+                k += 1
+                if k == steps:
+                    break
+    return gaps

@@ -1,0 +1,1 @@
+"""Immediate feedback for the exercises: the check framework and one module per exercise."""

@@ -1,0 +1,219 @@
+"""Tests for nnbook.regularization (Chapter 6): the ridge closed forms and the CV helper.
+
+Each closed form is checked against an independent computation: Monte Carlo over dropout
+masks or input noise, least squares on augmented data, numerical optimisation of a log
+posterior written with scipy.stats, or a brute-force search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import optimize, stats
+
+from nnbook.chapters import ch06_regularization as reg
+
+
+def _data(n=40, d=4, seed=0, noise=0.5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    w = rng.normal(size=d)
+    y = X @ w + noise * rng.normal(size=n)
+    return X, y
+
+
+# ---------------------------------------------------------------------------------------
+# ridge and MAP
+# ---------------------------------------------------------------------------------------
+
+def test_ridge_minimises_the_penalised_sum_of_squares():
+    X, y = _data()
+    lam = 3.0
+    w = reg.ridge(X, y, lam)
+    objective = lambda v: np.sum((y - X @ v) ** 2) + lam * np.sum(v**2)
+    w_num = optimize.minimize(objective, np.zeros(X.shape[1]), method="BFGS", options={"gtol": 1e-10}).x
+    np.testing.assert_allclose(w, w_num, atol=1e-6)
+    # lam = 0 is ordinary least squares
+    np.testing.assert_allclose(reg.ridge(X, y, 0.0), np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-10)
+
+
+def test_ridge_zero_penalty_weight_leaves_intercept_free():
+    X, y = _data()
+    X1 = np.column_stack([np.ones(len(y)), X])
+    y = y + 10.0
+    w = reg.ridge(X1, y, 1e6, penalty_weights=[0.0, 1, 1, 1, 1])
+    # huge lambda kills the slopes; the free intercept becomes the mean of y
+    assert np.max(np.abs(w[1:])) < 1e-3
+    assert w[0] == pytest.approx(y.mean(), abs=1e-3)
+
+
+def test_map_equals_ridge():
+    X, y = _data(n=30, d=5, seed=1)
+    s2, tau2 = 0.25, 2.0
+
+    def neg_log_posterior(w):
+        return -(stats.norm.logpdf(y, loc=X @ w, scale=np.sqrt(s2)).sum()
+                 + stats.norm.logpdf(w, scale=np.sqrt(tau2)).sum())
+
+    w_opt = optimize.minimize(neg_log_posterior, np.zeros(5), method="BFGS", options={"gtol": 1e-9}).x
+    w_map = reg.map_linear_gaussian(X, y, noise_var=s2, prior_var=tau2)
+    w_ridge = reg.ridge(X, y, s2 / tau2)
+    np.testing.assert_allclose(w_map, w_ridge, atol=1e-10)
+    np.testing.assert_allclose(w_opt, w_ridge, atol=1e-5)
+    # and it is not ordinary least squares (the prior matters)
+    assert np.max(np.abs(w_ridge - reg.ridge(X, y, 0.0))) > 1e-3
+
+
+# ---------------------------------------------------------------------------------------
+# dropout as ridge (Exercise 10.5)
+# ---------------------------------------------------------------------------------------
+
+def test_dropout_identity_by_monte_carlo():
+    rng = np.random.default_rng(2)
+    d, phi = 6, 0.4
+    p = 1 - phi
+    h, w, y_star = rng.normal(size=d), rng.normal(size=d), 0.7
+    n_mc = 400_000
+    m = rng.random((n_mc, d)) < p
+    h_tilde = m * h / p
+    losses = (h_tilde @ w - y_star) ** 2
+    mc, se = losses.mean(), losses.std() / np.sqrt(n_mc)
+    closed = reg.expected_dropout_loss(w, h[None, :], [y_star], phi)[0]
+    assert abs(mc - closed) < 5 * se
+    # the penalty term is really there: the plain loss is far off
+    assert abs(mc - (w @ h - y_star) ** 2) > 20 * se
+
+
+def test_dropout_ridge_minimises_monte_carlo_dropout_loss():
+    H, y = _data(n=30, d=3, seed=3)
+    phi = 0.3
+    rng = np.random.default_rng(4)
+    copies = 4000
+    masks = rng.random((copies, *H.shape)) < (1 - phi)
+    H_drop = (masks * H / (1 - phi)).reshape(-1, H.shape[1])
+    w_mc = np.linalg.lstsq(H_drop, np.tile(y, copies), rcond=None)[0]
+    w_closed = reg.dropout_ridge(H, y, phi)
+    w_ols = reg.ridge(H, y, 0.0)
+    assert np.linalg.norm(w_mc - w_closed) < 0.1 * np.linalg.norm(w_ols - w_closed)
+    # phi = 0 is least squares
+    np.testing.assert_allclose(reg.dropout_ridge(H, y, 0.0), w_ols, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# input noise as ridge
+# ---------------------------------------------------------------------------------------
+
+def test_noise_ridge_matches_least_squares_on_noisy_copies():
+    X, y = _data(n=25, d=3, seed=5)
+    sigma = 0.6
+    X_aug, y_aug = reg.noisy_copies(X, y, sigma, copies=4000, rng=6)
+    assert X_aug.shape == (100_000, 3) and y_aug.shape == (100_000,)
+    w_aug = np.linalg.lstsq(X_aug, y_aug, rcond=None)[0]
+    w_ridge = reg.ridge(X, y, len(y) * sigma**2)
+    np.testing.assert_allclose(reg.noise_ridge(X, y, sigma), w_ridge)
+    w_ols = reg.ridge(X, y, 0.0)
+    assert np.linalg.norm(w_aug - w_ridge) < 0.05 * np.linalg.norm(w_ols - w_ridge)
+    # the wrong convention (lambda = sigma^2, not N sigma^2) is clearly worse
+    w_wrong = reg.ridge(X, y, sigma**2)
+    assert np.linalg.norm(w_aug - w_wrong) > 5 * np.linalg.norm(w_aug - w_ridge)
+
+
+def test_l2_penalty():
+    torch = pytest.importorskip("torch")
+    layer = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        expected = float((layer.weight**2).sum() + (layer.bias**2).sum())
+    assert reg.l2_penalty(layer) == pytest.approx(expected, rel=1e-6)
+    assert reg.l2_penalty([np.array([3.0, 4.0])]) == 25.0
+
+
+# ---------------------------------------------------------------------------------------
+# cross-validation
+# ---------------------------------------------------------------------------------------
+
+def test_kfold_indices_partition():
+    folds = reg.kfold_indices(23, 5, seed=1)
+    assert len(folds) == 5
+    val = np.concatenate([v for _, v in folds])
+    assert sorted(val.tolist()) == list(range(23))
+    for tr, va in folds:
+        assert set(tr).isdisjoint(va) and len(tr) + len(va) == 23
+    assert sorted(len(v) for _, v in folds) == [4, 4, 5, 5, 5]
+
+
+def test_grids():
+    assert len(reg.param_grid(M=[8, 32, 128], lam=[0, 1e-3])) == 6
+    s = reg.one_at_a_time({"M": 32, "lam": 0.0}, M=[8, 32, 128], lam=[1e-3])
+    assert s == [{"M": 32, "lam": 0.0}, {"M": 8, "lam": 0.0}, {"M": 128, "lam": 0.0}, {"M": 32, "lam": 1e-3}]
+
+
+def test_cross_validate_shape_and_known_best():
+    # y = 5 + noise; predicting the constant c has validation MSE about (c - 5)^2 + 1: c = 5 wins
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(60, 2))
+    y = 5.0 + rng.normal(size=60)
+
+    def score(setting, X_tr, y_tr, X_va, y_va):
+        assert len(X_tr) + len(X_va) == 60 and len(y_tr) == len(X_tr)
+        return float(np.mean((y_va - setting["c"] * setting["scale"]) ** 2))
+
+    result = reg.cross_validate(score, {"c": [0.0, 2.5, 5.0, 7.5], "scale": [1.0, 0.5]}, X, y, K=4)
+    assert result.errors.shape == (8, 4)
+    assert result.best == {"c": 5.0, "scale": 1.0}
+    df = result.to_frame()
+    assert list(df.columns) == ["c", "scale", "cv_error", "se"] and len(df) == 8
+    # the CV error of a setting is the mean of its fold errors, and it is an honest estimate
+    assert result.mean[result.best_index] == pytest.approx(1.0, abs=0.5)
+
+
+def test_cross_validate_picks_ridge_lambda_like_brute_force():
+    X, y = _data(n=50, d=8, seed=8, noise=2.0)
+
+    def score(setting, X_tr, y_tr, X_va, y_va):
+        w = reg.ridge(X_tr, y_tr, setting["lam"])
+        return float(np.mean((y_va - X_va @ w) ** 2))
+
+    lams = [0.0, 1.0, 10.0, 100.0, 1000.0]
+    result = reg.cross_validate(score, [{"lam": l} for l in lams], X, y, K=5, seed=3)
+    # independent recomputation of the CV errors with our own loop
+    folds = reg.kfold_indices(50, 5, seed=3)
+    brute = [np.mean([score({"lam": l}, X[tr], y[tr], X[va], y[va]) for tr, va in folds]) for l in lams]
+    np.testing.assert_allclose(result.mean, brute)
+    assert result.best == {"lam": lams[int(np.argmin(brute))]}
+    assert result.best["lam"] != 1000.0  # a huge penalty is clearly bad here
+
+
+# ---------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------
+
+def test_bad_input():
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"expected X of shape \(n, d\)"):
+        reg.ridge(X[0], y, 1.0)
+    with pytest.raises(ValueError, match=r"expected y of shape \(40,\)"):
+        reg.ridge(X, y[:-1], 1.0)
+    with pytest.raises(ValueError, match="lam >= 0"):
+        reg.ridge(X, y, -1.0)
+    with pytest.raises(ValueError, match="penalty_weights >= 0"):
+        reg.ridge(X, y, 1.0, penalty_weights=[1, -1, 1, 1])
+    with pytest.raises(ValueError, match="singular"):
+        reg.ridge(np.ones((5, 2)), np.ones(5), 0.0)
+    with pytest.raises(ValueError, match=r"phi in \[0, 1\)"):
+        reg.dropout_ridge(X, y, 1.0)
+    with pytest.raises(ValueError, match=r"expected w of shape \(4,\)"):
+        reg.expected_dropout_loss(np.ones(3), X, y, 0.5)
+    with pytest.raises(ValueError, match="noise_var > 0"):
+        reg.map_linear_gaussian(X, y, noise_var=0.0, prior_var=1.0)
+    with pytest.raises(ValueError, match="K <= n"):
+        reg.kfold_indices(3, 5)
+    with pytest.raises(ValueError, match="K to be an int >= 2"):
+        reg.kfold_indices(10, 1)
+    with pytest.raises(TypeError, match="dict of lists or a non-empty list of dicts"):
+        reg.cross_validate(lambda *a: 0.0, [], X, y)
+    with pytest.raises(TypeError, match="score to return a number"):
+        reg.cross_validate(lambda *a: "bad", {"a": [1]}, X, y)
+    with pytest.raises(ValueError, match="non-empty list of values for a"):
+        reg.param_grid(a=[])
+    with pytest.raises(ValueError, match="hyperparameters in base"):
+        reg.one_at_a_time({"M": 8}, lam=[1.0])

@@ -1,0 +1,140 @@
+"""Tests for nnbook.snr: the SNR experiment's data, models and comparisons, and the NYSE AR(5) fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.metrics import r2_score as sk_r2_score
+
+from nnbook.chapters import ch08_snr as snr
+
+
+def test_friedman1_by_hand():
+    X = np.array([
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.3],   # 20 * 1/4 = 5
+        [1.0, 0.5, 0.5, 1.0, 1.0, 0.9],   # 10 sin(pi/2) + 0 + 10 + 5 = 25
+        [1.0, 1.0, 1.0, 0.0, 0.2, 0.1],   # 10 sin(pi) + 20/4 + 0 + 1 = 6
+    ])
+    assert snr.friedman1(X) == pytest.approx([5.0, 25.0, 6.0], abs=1e-12)
+
+
+def test_friedman1_variance_matches_monte_carlo():
+    rng = np.random.default_rng(0)
+    f = snr.friedman1(rng.uniform(size=(1_000_000, 5)))
+    # SE of a sample variance ~ sqrt((m4 - s^4) / N); allow 4 SE
+    v = f.var()
+    se = np.sqrt((np.mean((f - f.mean()) ** 4) - v**2) / len(f))
+    assert abs(snr.FRIEDMAN1_VARIANCE - v) < 4 * se
+    assert 20 < snr.FRIEDMAN1_VARIANCE < 30
+
+
+def test_make_data_has_the_requested_snr_and_common_random_numbers():
+    X1, y1 = snr.make_data(200_000, snr=2.0, d=6, seed=3)
+    resid = y1 - snr.friedman1(X1)
+    assert resid.var() == pytest.approx(snr.FRIEDMAN1_VARIANCE / 2.0, rel=0.01)
+    X2, y2 = snr.make_data(200_000, snr=8.0, d=6, seed=3)
+    assert np.array_equal(X1, X2)
+    assert np.allclose(y2 - snr.friedman1(X2), resid / 2.0)  # same epsilon, sigma halved
+    X3, _ = snr.make_data(10, snr=8.0, d=6, seed=4)
+    assert not np.array_equal(X3, X1[:10])
+    assert snr.noise_sd(1.0) ** 2 == pytest.approx(snr.FRIEDMAN1_VARIANCE)
+
+
+def test_r2_score_equals_sklearn():
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=50)
+    y_hat = y + rng.normal(scale=0.7, size=50)
+    assert snr.r2_score(y, y_hat) == pytest.approx(sk_r2_score(y, y_hat), abs=1e-14)
+    assert snr.r2_score(y, np.full(50, y.mean())) == pytest.approx(0.0, abs=1e-14)
+
+
+@pytest.mark.parametrize("lam", [0.0, 3.0])
+def test_least_squares_equals_sklearn(lam):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(80, 6))
+    y = X @ rng.normal(size=6) + 2.0 + rng.normal(size=80)
+    ours = snr.LeastSquares(lam).fit(X, y)
+    ref = (Ridge(alpha=lam) if lam > 0 else LinearRegression()).fit(X, y)
+    assert np.max(np.abs(ours.beta - ref.coef_)) < 1e-10
+    assert ours.beta_0 == pytest.approx(ref.intercept_, abs=1e-10)
+    assert ours.score(X, y) == pytest.approx(ref.score(X, y), abs=1e-12)
+
+
+def test_nyse_ar5_least_squares_r2_equals_sklearn_and_islp_lab():
+    pytest.importorskip("ISLP")
+    from nnbook.data import nyse_lagged
+
+    for day_of_week, islp_lab in [(False, 0.413), (True, 0.460)]:
+        X_train, y_train, X_test, y_test = nyse_lagged(day_of_week=day_of_week)
+        ours = snr.LeastSquares().fit(X_train, y_train).score(X_test, y_test)
+        ref = LinearRegression().fit(X_train, y_train).score(X_test, y_test)
+        assert ours == pytest.approx(ref, abs=1e-10)
+        assert ours == pytest.approx(islp_lab, abs=0.0015)  # the number printed in ISLP's lab
+
+
+def test_paired_difference_matches_paired_t_test_and_batch_means_by_hand():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=103), rng.normal(size=103) + 0.2
+    res = snr.paired_difference(a, b)
+    t = stats.ttest_rel(a, b).statistic
+    assert res.mean / res.se == pytest.approx(t, rel=1e-12)
+    assert res.n == 103
+    blocked = snr.paired_difference(a, b, block=10)
+    means = [np.mean(a[10 * j:10 * j + 10] - b[10 * j:10 * j + 10]) for j in range(10)]
+    assert blocked.n == 10
+    assert blocked.mean == pytest.approx(np.mean(means))
+    assert blocked.se == pytest.approx(np.std(means, ddof=1) / np.sqrt(10))
+
+
+def test_advantage_vanishes_on_constructed_differences():
+    snrs = np.array([0.1, 100.0, 10.0, 1.0])          # unsorted on purpose
+    clear = np.array([[0.5, 0.6], [0.5, 0.6]])        # mean 0.55, SE 0.05
+    tie = np.array([[0.0, 0.1], [0.0, 0.1]])          # mean 0.05, SE 0.05: within one SE
+    diffs = np.stack([tie[0], clear[0], clear[0], tie[0]])
+    assert snr.advantage_vanishes(snrs, diffs) == 1.0
+    assert snr.advantage_vanishes(snrs, np.stack([clear[0]] * 4)) is None
+    assert snr.advantage_vanishes(snrs, np.stack([-clear[0]] * 4)) == 100.0
+
+
+def test_network_advantage_shrinks_as_noise_grows():
+    sweep = snr.snr_sweep([30.0, 0.3], [1000], seeds=2)
+    mean, se = sweep.advantage()
+    high, low = mean[0]
+    # measured: about 0.22 at SNR 30 and about 0.00 at SNR 0.3 (n = 1000)
+    assert high > 0.12
+    assert high - low > 0.1
+    assert low < 0.05
+    assert np.all(sweep.r2_net <= sweep.ceiling[None, :, None] + 0.02)  # nothing beats the noise floor
+    rows = sweep.rows()
+    assert [r["SNR"] for r in rows] == [30.0, 0.3]
+    assert rows[0]["MLP - linear"] == pytest.approx(high)
+
+
+def test_bad_inputs_fail_with_a_message():
+    with pytest.raises(ValueError, match=r"expected X of shape \(n, d\) with d >= 5"):
+        snr.friedman1(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="expected snr > 0"):
+        snr.noise_sd(0.0)
+    with pytest.raises(ValueError, match="expected d to be an int >= 5"):
+        snr.make_data(10, snr=1.0, d=3)
+    with pytest.raises(ValueError, match=r"expected y_hat of shape \(3,\)"):
+        snr.r2_score([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="not all equal"):
+        snr.r2_score([1.0, 1.0], [1.0, 2.0])
+    with pytest.raises(RuntimeError, match="call fit"):
+        snr.LeastSquares().predict(np.zeros((2, 3)))
+    ls = snr.LeastSquares().fit(np.eye(4, 3), np.arange(4.0))
+    with pytest.raises(ValueError, match=r"expected X of shape \(n, 3\)"):
+        ls.predict(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="expected lam >= 0"):
+        snr.LeastSquares(-1.0)
+    with pytest.raises(ValueError, match=r"expected b of shape \(3,\)"):
+        snr.paired_difference([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        snr.advantage_vanishes([1.0, 2.0], [[0.1], [0.2]])
+    with pytest.raises(ValueError, match="val_fraction in"):
+        snr.MLPRegressor(val_fraction=1.0)
+    with pytest.raises(ValueError, match="expected snr > 0"):
+        snr.snr_sweep([1.0, -1.0], [100], seeds=2)
