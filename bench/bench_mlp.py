@@ -128,8 +128,18 @@ def measure(what: str, args: argparse.Namespace) -> float:
 def in_subprocess(what: str, args: argparse.Namespace) -> float:
     """Each trainer runs in a fresh process: in one process, PyTorch's and OpenBLAS's thread
     pools slow each other down, which would distort the comparison."""
-    cmd = [sys.executable, __file__, "--only", what, "--n", str(args.n), "--batch", str(args.batch),
-           "--repeats", str(args.repeats)] + (["--threads", str(args.threads)] if args.threads else [])
+    cmd = [
+        sys.executable,
+        __file__,
+        "--only",
+        what,
+        "--n",
+        str(args.n),
+        "--batch",
+        str(args.batch),
+        "--repeats",
+        str(args.repeats),
+    ] + (["--threads", str(args.threads)] if args.threads else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return float(json.loads(out.strip().splitlines()[-1])["value"])
 
@@ -139,7 +149,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=60_000, help="training samples (default 60,000)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's own)"
+    )
     parser.add_argument("--only", choices=["peak", "numpy", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:
@@ -157,8 +169,11 @@ def main() -> None:
     t_torch = in_subprocess("torch", args)
     peak_after = in_subprocess("peak", args)
 
-    blas = [f"{i['internal_api']} {i.get('version', '')} ({i['num_threads']} threads, {i.get('architecture', '')})"
-            for i in threadpool_info() if i["user_api"] == "blas"]
+    blas = [
+        f"{i['internal_api']} {i.get('version', '')} ({i['num_threads']} threads, {i.get('architecture', '')})"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    ]
     gflops_np, gflops_torch = flops / t_np / 1e9, flops / t_torch / 1e9
     ratio = t_np / t_torch
     frac = gflops_np / max(peak, peak_after)
@@ -166,19 +181,29 @@ def main() -> None:
     print(f"## bench_mlp — {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"- machine: {cpu_name()}, {os.cpu_count()} cores, load average {load:.2f} at the start")
     print("- each trainer and each peak measurement ran in its own process")
-    print(f"- python {platform.python_version()}, numpy {np.__version__} ({'; '.join(blas)}), "
-          f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    print(f"- data: {args.n:,} x {SIZES[0]} float32, B = {args.batch}, {len(order)} updates per epoch, "
-          f"network {'-'.join(map(str, SIZES))}, {flops / 1e9:.1f} GFLOP of matrix products per epoch")
+    print(
+        f"- python {platform.python_version()}, numpy {np.__version__} ({'; '.join(blas)}), "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    )
+    print(
+        f"- data: {args.n:,} x {SIZES[0]} float32, B = {args.batch}, {len(order)} updates per epoch, "
+        f"network {'-'.join(map(str, SIZES))}, {flops / 1e9:.1f} GFLOP of matrix products per epoch"
+    )
     print()
     print("| measure | value | goal |")
     print("| --- | --- | --- |")
-    print(f"| NumPy float32 GEMM peak (2048^3, best of 10) | {max(peak, peak_after):.1f} GFLOP/s "
-          f"(before {peak:.1f}, after {peak_after:.1f}) | |")
+    print(
+        f"| NumPy float32 GEMM peak (2048^3, best of 10) | {max(peak, peak_after):.1f} GFLOP/s "
+        f"(before {peak:.1f}, after {peak_after:.1f}) | |"
+    )
     print(f"| NumPy trainer, epoch | {t_np:.3f} s ({gflops_np:.1f} GFLOP/s) | |")
     print(f"| PyTorch trainer, epoch | {t_torch:.3f} s ({gflops_torch:.1f} GFLOP/s) | |")
-    print(f"| NumPy / PyTorch epoch time | {ratio:.2f} | <= 0.50: {'met' if ratio <= 0.5 else 'NOT met'} |")
-    print(f"| NumPy trainer / GEMM peak | {100 * frac:.0f} % | >= 60 %: {'met' if frac >= 0.6 else 'NOT met'} |")
+    print(
+        f"| NumPy / PyTorch epoch time | {ratio:.2f} | <= 0.50: {'met' if ratio <= 0.5 else 'NOT met'} |"
+    )
+    print(
+        f"| NumPy trainer / GEMM peak | {100 * frac:.0f} % | >= 60 %: {'met' if frac >= 0.6 else 'NOT met'} |"
+    )
 
 
 if __name__ == "__main__":

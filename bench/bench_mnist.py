@@ -25,13 +25,17 @@ BUDGET_SECONDS = 180.0
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="torch/BLAS threads (default 2)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs (default: run_table's default)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs (default: run_table's default)"
+    )
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
     data = Dataset(
-        rng.integers(0, 256, size=(60_000, 784), dtype=np.uint8), rng.integers(0, 10, size=60_000),
-        rng.integers(0, 256, size=(10_000, 784), dtype=np.uint8), rng.integers(0, 10, size=10_000),
+        rng.integers(0, 256, size=(60_000, 784), dtype=np.uint8),
+        rng.integers(0, 10, size=60_000),
+        rng.integers(0, 256, size=(10_000, 784), dtype=np.uint8),
+        rng.integers(0, 10, size=10_000),
         source="random-full-size",
     )
     kwargs = {"num_threads": args.threads}
@@ -41,8 +45,10 @@ def main() -> int:
     t0 = time.perf_counter()
     table = run_table(data, **kwargs)
     total = time.perf_counter() - t0
-    print(f"bench_mnist: run_table on {data.X_train.shape[0]:,} x 784 train / {data.X_test.shape[0]:,} test "
-          f"(random data), threads={args.threads}, epochs={table.settings['epochs']}, load avg before {load:.1f}")
+    print(
+        f"bench_mnist: run_table on {data.X_train.shape[0]:,} x 784 train / {data.X_test.shape[0]:,} test "
+        f"(random data), threads={args.threads}, epochs={table.settings['epochs']}, load avg before {load:.1f}"
+    )
     for key in MODELS:
         r = table[key]
         print(f"  {r.method:<42} {r.seconds:7.1f} s")

@@ -17,7 +17,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "book"))
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT / "tests" / "data"))  # data_fixtures
 
 SITE_OUT = ROOT / "_build" / "test-site"
 
@@ -47,11 +46,19 @@ def built_site() -> Path:
             return html
         if SITE_OUT.exists():
             shutil.rmtree(SITE_OUT)
-        env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # kernels must use the inline backend
+        env = {
+            k: v for k, v in os.environ.items() if k != "MPLBACKEND"
+        }  # kernels must use the inline backend
         env.update(PYTHONHASHSEED="0", NNBOOK_PROGRESS="0")
         cmd = [
-            str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
-            "--path-output", str(SITE_OUT), "-W", "-n", "--keep-going",
+            str(Path(sys.executable).parent / "jupyter-book"),
+            "build",
+            str(ROOT),
+            "--path-output",
+            str(SITE_OUT),
+            "-W",
+            "-n",
+            "--keep-going",
         ]
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         log = SITE_OUT / "build.log"
@@ -59,6 +66,9 @@ def built_site() -> Path:
         log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
-            pytest.fail(f"jupyter-book build failed (exit {proc.returncode}); full log in {log}\n{tail}", pytrace=False)
+            pytest.fail(
+                f"jupyter-book build failed (exit {proc.returncode}); full log in {log}\n{tail}",
+                pytrace=False,
+            )
         marker.touch()
     return html

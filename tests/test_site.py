@@ -20,10 +20,11 @@ import threading
 from pathlib import Path
 from urllib.parse import unquote
 
-import booktool
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+
+import booktool
 
 pytestmark = [pytest.mark.site]
 
@@ -48,7 +49,9 @@ def test_every_toc_page_was_built(built_site, root):
 def test_launch_buttons_point_at_committed_notebooks(built_site, root):
     repo = booktool.load_config(root)["repository"]
     owner_repo = repo["url"].rstrip("/").split("github.com/")[1]
-    tracked = set(subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split())
+    tracked = set(
+        subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split()
+    )
     for md in booktool.notebook_sources(root):
         rel = md.relative_to(root).with_suffix("")
         page = soup(built_site / f"{rel.as_posix()}.html")
@@ -64,12 +67,16 @@ def test_launch_buttons_point_at_committed_notebooks(built_site, root):
             assert (root / target).exists(), f"{rel}: launch link points at missing {target}"
             if tracked:
                 assert target in tracked, f"{rel}: {target} exists but is not committed"
-            assert owner_repo in link and repo["branch"] in link, f"{rel}: {link} is not the configured repository"
+            assert owner_repo in link and repo["branch"] in link, (
+                f"{rel}: {link} is not the configured repository"
+            )
 
 
 def test_download_buttons_exist(built_site, root):
     page = soup(built_site / "chapters" / "ch01_universal_approximation.html")
-    downloads = [a.get("href", "") for a in page.select("a[download], .dropdown-download-buttons a")]
+    downloads = [
+        a.get("href", "") for a in page.select("a[download], .dropdown-download-buttons a")
+    ]
     assert any(h.endswith(".ipynb") or h.endswith(".md") for h in downloads), downloads
 
 
@@ -80,7 +87,9 @@ def test_proof_boxes_are_numbered(built_site, root):
             if set(box.get("class", [])) <= {"proof", "admonition"}:
                 continue  # a prf:proof body, which is never numbered
             title = box.select_one(".admonition-title")
-            assert title is not None and re.search(r"\d", title.get_text()), f"{f}: unnumbered box {title}"
+            assert title is not None and re.search(r"\d", title.get_text()), (
+                f"{f}: unnumbered box {title}"
+            )
             boxes += 1
     assert boxes > 0, "no prf: boxes found anywhere"
 
@@ -104,7 +113,12 @@ def test_no_page_loads_from_a_cdn(built_site):
         for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
             for el in page.find_all(tag):
                 url = el.get(attr) or ""
-                if tag == "link" and not set(el.get("rel", [])) & {"stylesheet", "preload", "modulepreload", "icon"}:
+                if tag == "link" and not set(el.get("rel", [])) & {
+                    "stylesheet",
+                    "preload",
+                    "modulepreload",
+                    "icon",
+                }:
                     continue
                 assert not re.match(r"(https?:)?//", url), f"{html.name}: {tag} loads {url}"
 
@@ -122,13 +136,33 @@ def test_build_without_solutions(tmp_path, root):
     cfg = yaml.safe_load((root / "_config.yml").read_text())
     cfg["execute"]["execute_notebooks"] = "off"
     # paths in the config are relative to the config file, which now lives in tmp_path
-    cfg["sphinx"]["local_extensions"] = {name: str(root / path) for name, path in cfg["sphinx"]["local_extensions"].items()}
+    cfg["sphinx"]["local_extensions"] = {
+        name: str(root / path) for name, path in cfg["sphinx"]["local_extensions"].items()
+    }
     config = tmp_path / "config.yml"
     config.write_text(yaml.safe_dump(cfg))
     out = tmp_path / "out"
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--toc", str(toc),
-           "--config", str(config), "--path-output", str(out), "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"})
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(root),
+        "--toc",
+        str(toc),
+        "--config",
+        str(config),
+        "--path-output",
+        str(out),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    proc = subprocess.run(
+        cmd,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"},
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     html = out / "_build" / "html"
     assert list((html / "exercises").glob("*.html")), "the exercise pages are missing"
@@ -143,13 +177,24 @@ def test_chapter_figures_were_rendered(built_site, root):
         if f.startswith("chapters/"):
             source = (root / f"{f}.md").read_text()
             expected = source.count("plt.show()")
-            imgs = [i for i in soup(built_site / f"{f}.html").find_all("img") if "_images/" in (i.get("src") or "")]
-            assert len(imgs) >= min(expected, 1), f"{f}: {expected} plt.show() calls but {len(imgs)} images"
+            imgs = [
+                i
+                for i in soup(built_site / f"{f}.html").find_all("img")
+                if "_images/" in (i.get("src") or "")
+            ]
+            assert len(imgs) >= min(expected, 1), (
+                f"{f}: {expected} plt.show() calls but {len(imgs)} images"
+            )
 
 
 def test_make_book_without_solutions_starts_from_an_empty_site(root):
     """An earlier full build must not leave solution pages behind in _build/html."""
-    out = subprocess.run(["make", "-n", "book", "SOLUTIONS=0", "BIN=.venv/bin"], cwd=root, capture_output=True, text=True)
+    out = subprocess.run(
+        ["make", "-n", "book", "SOLUTIONS=0", "BIN=.venv/bin"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     clean = next(i for i, line in enumerate(lines) if "rm -rf _build/html" in line)
@@ -166,16 +211,27 @@ SHOTS = Path(__file__).resolve().parent.parent / "_build" / "screenshots"
 def browser():
     if CHROMIUM is None:
         if os.environ.get("NNBOOK_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required here (NNBOOK_REQUIRE_BROWSER=1) but `chromium` is not installed")
-        pytest.skip("no Chromium on this machine: install Debian's `chromium` to run the browser test")
+            pytest.fail(
+                "Chromium is required here (NNBOOK_REQUIRE_BROWSER=1) but `chromium` is not installed"
+            )
+        pytest.skip(
+            "no Chromium on this machine: install Debian's `chromium` to run the browser test"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ],
         )
         yield b
         b.close()
@@ -207,16 +263,27 @@ def test_every_page_renders_offline(browser, server, root):
 
     context.route("**/*", route)
     page = context.new_page()
-    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} ({req.failure})"))
-    page.on("response", lambda resp: resp.status >= 400 and problems.append(f"HTTP {resp.status}: {resp.url}"))
+    page.on(
+        "requestfailed", lambda req: problems.append(f"request failed: {req.url} ({req.failure})")
+    )
+    page.on(
+        "response",
+        lambda resp: resp.status >= 400 and problems.append(f"HTTP {resp.status}: {resp.url}"),
+    )
     page.on("pageerror", lambda err: problems.append(f"JavaScript error: {err}"))
     pages = toc_files(root)
     math_pages = 0
     for f in pages:
         page.goto(f"{server}/{f}.html", wait_until="load")
-        page.wait_for_function("() => !window.MathJax || (window.MathJax.startup && window.MathJax.startup.promise)")
+        page.wait_for_function(
+            "() => !window.MathJax || (window.MathJax.startup && window.MathJax.startup.promise)"
+        )
         page.evaluate("() => window.MathJax && window.MathJax.startup.promise")
-        text = page.inner_text("article") if page.query_selector("article") else page.inner_text("body")
+        text = (
+            page.inner_text("article")
+            if page.query_selector("article")
+            else page.inner_text("body")
+        )
         assert "$$" not in text, f"{f}: raw $$ left in the page"
         assert "\\[" not in text and "\\begin{" not in text, f"{f}: unrendered LaTeX in the page"
         n_math = page.evaluate("() => document.querySelectorAll('mjx-container').length")

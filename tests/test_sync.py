@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import booktool
 import pytest
 import yaml
+
+import booktool
 
 
 def test_everything_generated_is_in_sync(root):
@@ -47,7 +48,9 @@ def test_every_solution_has_an_exercise_and_vice_versa(root):
 def test_toc_lists_every_notebook_and_nothing_else(root):
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     files = {c["file"] for part in toc["parts"] for c in part["chapters"]}
-    sources = {md.relative_to(root).with_suffix("").as_posix() for md in booktool.notebook_sources(root)}
+    sources = {
+        md.relative_to(root).with_suffix("").as_posix() for md in booktool.notebook_sources(root)
+    }
     assert files == sources
     assert (root / f"{toc['root']}.md").exists()
 
@@ -55,8 +58,12 @@ def test_toc_lists_every_notebook_and_nothing_else(root):
 def test_toc_without_solutions_drops_only_that_part(root):
     full = yaml.safe_load((root / "_toc.yml").read_text())
     nosol = yaml.safe_load(booktool.toc_without_solutions(root))
-    assert [p["caption"] for p in nosol["parts"]] == [p["caption"] for p in full["parts"] if p["caption"] != "Solutions"]
-    assert all(not c["file"].startswith("solutions/") for p in nosol["parts"] for c in p["chapters"])
+    assert [p["caption"] for p in nosol["parts"]] == [
+        p["caption"] for p in full["parts"] if p["caption"] != "Solutions"
+    ]
+    assert all(
+        not c["file"].startswith("solutions/") for p in nosol["parts"] for c in p["chapters"]
+    )
 
 
 def test_setup_cell_follows_the_repository_setting():
@@ -68,7 +75,7 @@ def test_setup_cell_follows_the_repository_setting():
 
 
 # --------------------------------------------------------------------------- the generator
-SOLUTION = '''---
+SOLUTION = """---
 jupytext:
   formats: ipynb,md:myst
   text_representation:
@@ -115,7 +122,7 @@ The secret answer is $2x$.
 
 print("secret demo", double(3))
 ```
-'''
+"""
 
 
 def _make_book(tmp_path: Path, root: Path, solution: str) -> Path:
@@ -138,7 +145,9 @@ def test_generator_stubs_solutions_and_hides_answers(tmp_path, root):
     assert ":label: ex9-9a" in ex and "sol-ex" not in ex
     assert "# Exercise 9.9: doubling" in ex and "Solutions to" not in ex
     sol = (book / "solutions" / "ex9_9.md").read_text()
-    assert "git+https://github.com" in sol, "the setup cell of the source is rewritten from _config.yml"
+    assert "git+https://github.com" in sol, (
+        "the setup cell of the source is rewritten from _config.yml"
+    )
     assert "return 2 * y" in sol
 
 
@@ -147,8 +156,11 @@ def test_editing_a_solution_makes_the_exercise_stale(tmp_path, root):
     booktool.sync(book)
     src = book / "solutions" / "ex9_9.md"
     src.write_text(src.read_text().replace("Write `double(x)`.", "Write `double(x)` please."))
-    assert set(booktool.stale(book)) == {"out of date: exercises/ex9_9.md", "out of date: exercises/ex9_9.ipynb",
-                                         "out of date: solutions/ex9_9.ipynb"}
+    assert set(booktool.stale(book)) == {
+        "out of date: exercises/ex9_9.md",
+        "out of date: exercises/ex9_9.ipynb",
+        "out of date: solutions/ex9_9.ipynb",
+    }
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,9 @@ BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 STUB = 'raise NotImplementedError("Your code here: see the exercise statement above.")'
 ANSWER_PLACEHOLDER = "*Your answer here.*"
 SOLUTION_TAG = "solution"
-GENERATED_NOTE = "% This page is generated from {source} by `make sync`. Edit that file, not this one."
+GENERATED_NOTE = (
+    "% This page is generated from {source} by `make sync`. Edit that file, not this one."
+)
 
 
 class BookError(Exception):
@@ -86,7 +88,9 @@ def set_setup_cell(nb: nbformat.NotebookNode, config: dict, where: str) -> nbfor
     nb = copy.deepcopy(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code or not code[0].source.startswith(SETUP_MARKER):
-        raise BookError(f"{where}: the first code cell must be the setup cell starting with {SETUP_MARKER!r}")
+        raise BookError(
+            f"{where}: the first code cell must be the setup cell starting with {SETUP_MARKER!r}"
+        )
     code[0].source = setup_cell_source(config)
     tags = code[0].metadata.setdefault("tags", [])
     if "remove-cell" not in tags:
@@ -177,7 +181,9 @@ def ipynb_text(nb: nbformat.NotebookNode) -> str:
 
 
 def md_text(nb: nbformat.NotebookNode) -> str:
-    return re.sub(r"\n    jupytext_version: [^\n]*", "", jupytext.writes(_stable(nb), fmt="md:myst"))
+    return re.sub(
+        r"\n    jupytext_version: [^\n]*", "", jupytext.writes(_stable(nb), fmt="md:myst")
+    )
 
 
 # --------------------------------------------------------------------------- plan
@@ -195,7 +201,11 @@ def expected_files(root: Path = ROOT) -> dict[Path, str]:
         nb = set_setup_cell(read_md(md), config, rel)
         # Rewrite the .md only when its setup cell is stale, keeping the author's formatting.
         old_setup = [c for c in read_md(md).cells if c.cell_type == "code"][0].source
-        text = original if old_setup == setup_cell_source(config) else original.replace(old_setup, setup_cell_source(config), 1)
+        text = (
+            original
+            if old_setup == setup_cell_source(config)
+            else original.replace(old_setup, setup_cell_source(config), 1)
+        )
         want[md] = text
         want[md.with_suffix(".ipynb")] = ipynb_text(nb)
     for sol in solutions:
@@ -257,12 +267,19 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "check":
             problems = stale()
             if problems:
-                print("Generated files are stale; run `make sync` and commit the result:", file=sys.stderr)
+                print(
+                    "Generated files are stale; run `make sync` and commit the result:",
+                    file=sys.stderr,
+                )
                 print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
                 return 1
             print(f"in sync: {len(notebook_sources())} notebook sources")
         elif args.cmd == "toc":
-            text = toc_without_solutions() if args.no_solutions else (ROOT / "_toc.yml").read_text(encoding="utf-8")
+            text = (
+                toc_without_solutions()
+                if args.no_solutions
+                else (ROOT / "_toc.yml").read_text(encoding="utf-8")
+            )
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(text, encoding="utf-8")
     except BookError as exc:

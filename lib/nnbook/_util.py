@@ -9,8 +9,9 @@ Inner engine objects trust their callers.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,9 @@ def as_array(
     try:
         arr = np.asarray(x, dtype=dtype) if dtype is not None else np.asarray(x)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"expected {name} to be a numeric array, got {type(x).__name__}: {exc}") from None
+        raise TypeError(
+            f"expected {name} to be a numeric array, got {type(x).__name__}: {exc}"
+        ) from None
     if dtype is None and not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"expected {name} to be a numeric array, got dtype {arr.dtype}")
     if shape is not None:
@@ -87,7 +90,6 @@ def one_of(value: Any, name: str, options: Sequence[str]) -> str:
     return value
 
 
-
 @contextmanager
 def limit_threads(n: int | None, *, torch_too: bool = True) -> Iterator[None]:
     """Limit NumPy's BLAS (through threadpoolctl, when installed) and, unless ``torch_too`` is
@@ -125,10 +127,14 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
         return np.random.default_rng(DEFAULT_SEED)
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
-    raise TypeError(f"expected rng to be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    raise TypeError(
+        f"expected rng to be a numpy Generator, an int seed or None, got {type(rng).__name__}"
+    )
 
 
-def best_times(fns: Sequence[Callable[[], Any]], repeats: int, clock: Callable[[], float] = time.perf_counter) -> list[float]:
+def best_times(
+    fns: Sequence[Callable[[], Any]], repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> list[float]:
     """The best of ``repeats`` times of each function, timed in alternation (round r runs
     every function once), so that a passing load on the machine hits all of them alike."""
     best = [float("inf")] * len(fns)

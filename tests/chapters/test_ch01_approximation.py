@@ -17,12 +17,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from nnbook.engine import activations
-
-from nnbook.viz import plots  # noqa: E402
 from nnbook.chapters import ch01_approximation as approx  # noqa: E402
+from nnbook.engine import activations
 from nnbook.engine.shallow import ShallowNet, least_squares_beta, n_parameters
 from nnbook.pytorch.convert import shallow_from_torch, shallow_to_torch, shallow_torch
+from nnbook.viz import plots  # noqa: E402
 from nnbook.viz.player import FramePlayer
 
 
@@ -47,7 +46,9 @@ def explicit_forward(w, b, beta, sigma, X):
 @pytest.mark.parametrize("d, M", [(1, 1), (1, 7), (2, 8), (5, 3), (784, 100)])
 def test_parameter_count_formula_matches_constructed_models(d, M):
     rng = np.random.default_rng(0)
-    torch_model = torch.nn.Sequential(torch.nn.Linear(d, M), torch.nn.ReLU(), torch.nn.Linear(M, 1, bias=False))
+    torch_model = torch.nn.Sequential(
+        torch.nn.Linear(d, M), torch.nn.ReLU(), torch.nn.Linear(M, 1, bias=False)
+    )
     n_torch = sum(p.numel() for p in torch_model.parameters())
     w, b = approx.random_hidden_weights(d, M, rng)
     net = ShallowNet(w, b, np.ones(M), "relu")
@@ -60,7 +61,9 @@ def test_parameter_count_formula_matches_constructed_models(d, M):
 # ----------------------------------------------------------------------------- the model
 
 
-@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "leaky_relu", "softplus", "gelu", "identity"])
+@pytest.mark.parametrize(
+    "name", ["relu", "sigmoid", "tanh", "leaky_relu", "softplus", "gelu", "identity"]
+)
 def test_forward_matches_loops_and_torch(name):
     rng = np.random.default_rng(1)
     d, M = 3, 5
@@ -68,7 +71,9 @@ def test_forward_matches_loops_and_torch(name):
     X = rng.standard_normal((7, d))
     net = ShallowNet(w, b, beta, name)
     sigma = activations.get(name)
-    np.testing.assert_allclose(net(X), explicit_forward(w, b, beta, sigma, X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        net(X), explicit_forward(w, b, beta, sigma, X), rtol=1e-12, atol=1e-12
+    )
     assert net.hidden(X).shape == (7, M) and net.forward(X).shape == (7,)
     with torch.no_grad():
         f_torch = shallow_to_torch(net)(torch.from_numpy(X))[:, 0].numpy()
@@ -98,7 +103,9 @@ def test_random_features_recover_an_exactly_representable_target(name, d):
     """If f* is in H_linear (same fixed features), least squares finds its beta exactly."""
     x = approx.uniform_grid(60 if d == 1 else 12, d)
     M = 6
-    w, b = approx.random_hidden_weights(d, M, np.random.default_rng(5), scale=approx.default_scale(name, M, d))
+    w, b = approx.random_hidden_weights(
+        d, M, np.random.default_rng(5), scale=approx.default_scale(name, M, d)
+    )
     beta_true = np.array([1.5, -2.0, 0.5, 3.0, -1.0, 0.25])
     y = explicit_forward(w, b, beta_true, activations.get(name), x)
     fit = approx.random_features_fit(x, y, M, name, np.random.default_rng(5), ridge=0.0)
@@ -121,7 +128,9 @@ def test_training_improves_on_its_start_and_is_deterministic():
     a = approx.train_shallow(x, y, 6, "relu", steps=100, seed=4)
     b = approx.train_shallow(x, y, 6, "relu", steps=100, seed=4)
     assert a.info["train_mse"] <= a.info["train_mse_start"]
-    assert a.info["train_mse"] < 0.5 * a.info["train_mse_start"]  # training must actually do something
+    assert (
+        a.info["train_mse"] < 0.5 * a.info["train_mse_start"]
+    )  # training must actually do something
     assert 0 < a.info["iterations"] <= 100
     for p, q in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(p, q)
@@ -135,8 +144,12 @@ def test_sup_norm_error_of_trained_relu_networks_decreases_with_width():
     """The UAT at work: a wider network approximates a continuous target better."""
     x, fine = approx.uniform_grid(128), approx.uniform_grid(2001)
     y = sine(x)
-    errs = [approx.sup_norm_error(approx.train_shallow(x, y, M, "relu", steps=150, seed=0, spread="even"), sine, fine)
-            for M in (2, 8, 32)]
+    errs = [
+        approx.sup_norm_error(
+            approx.train_shallow(x, y, M, "relu", steps=150, seed=0, spread="even"), sine, fine
+        )
+        for M in (2, 8, 32)
+    ]
     # piecewise-linear approximation error ~ M^-2: each 4x wider network should be far better
     assert errs[1] < 0.25 * errs[0] and errs[2] < 0.5 * errs[1], errs
 
@@ -144,8 +157,12 @@ def test_sup_norm_error_of_trained_relu_networks_decreases_with_width():
 def test_sup_norm_error_of_trained_sigmoid_networks_decreases_with_width():
     x, fine = approx.uniform_grid(128), approx.uniform_grid(2001)
     y = sine(x)
-    errs = [approx.sup_norm_error(approx.train_shallow(x, y, M, "sigmoid", steps=150, seed=0, spread="even"), sine, fine)
-            for M in (2, 8, 32)]
+    errs = [
+        approx.sup_norm_error(
+            approx.train_shallow(x, y, M, "sigmoid", steps=150, seed=0, spread="even"), sine, fine
+        )
+        for M in (2, 8, 32)
+    ]
     # sigmoid networks get very accurate quickly, then training, not width, limits them:
     # require a large gain over M = 2 and no real loss after that
     assert errs[1] < 0.1 * errs[0] and errs[2] < 0.1 * errs[0], errs
@@ -154,8 +171,12 @@ def test_sup_norm_error_of_trained_sigmoid_networks_decreases_with_width():
 
 def test_sup_norm_error_of_random_features_decreases_with_width():
     x, fine = approx.uniform_grid(200), approx.uniform_grid(2001)
-    errs = [approx.sup_norm_error(approx.random_features_fit(x, sine(x), M, "relu", spread="even"), sine, fine)
-            for M in (4, 16, 64)]
+    errs = [
+        approx.sup_norm_error(
+            approx.random_features_fit(x, sine(x), M, "relu", spread="even"), sine, fine
+        )
+        for M in (4, 16, 64)
+    ]
     assert errs[1] < 0.3 * errs[0] and errs[2] < 0.3 * errs[1], errs
 
 
@@ -165,7 +186,9 @@ def test_sup_norm_error_of_random_features_decreases_with_width():
 def test_sup_norm_error_known_values():
     grid = approx.uniform_grid(101)
     assert approx.sup_norm_error(lambda X: X[:, 0], lambda X: np.zeros(len(X)), grid) == 1.0
-    assert approx.sup_norm_error(sine, lambda X: sine(X) + 0.3 * X[:, 0] ** 2, grid) == pytest.approx(0.3)
+    assert approx.sup_norm_error(
+        sine, lambda X: sine(X) + 0.3 * X[:, 0] ** 2, grid
+    ) == pytest.approx(0.3)
     assert approx.sup_norm_error(sine, sine, grid) == 0.0
 
 
@@ -174,7 +197,7 @@ def test_uniform_grid_and_loglog_slope():
     assert g.shape == (25, 2) and g.min() == 0.0 and g.max() == 1.0
     assert len({tuple(p) for p in g}) == 25
     M = np.array([2, 4, 8, 16, 32])
-    assert approx.loglog_slope(M, 3.0 * M ** -1.5) == pytest.approx(-1.5)
+    assert approx.loglog_slope(M, 3.0 * M**-1.5) == pytest.approx(-1.5)
 
 
 def test_targets_are_continuous_functions_on_the_cube():
@@ -248,8 +271,12 @@ def test_frame_player_html_is_self_contained():
     srcs = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
     assert len(srcs) == 4 and len(set(srcs)) == 4
     assert base64.b64decode(srcs[2]) == player.pngs[2] and player.pngs[2].startswith(b"\x89PNG")
-    assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'src="([^"]*)"', html))
-    markup = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "DATA", html)  # drop the image payloads
+    assert all(
+        src.startswith("data:image/png;base64,") for src in re.findall(r'src="([^"]*)"', html)
+    )
+    markup = re.sub(
+        r"data:image/png;base64,[A-Za-z0-9+/=]+", "DATA", html
+    )  # drop the image payloads
     assert "http" not in markup and "//" not in markup and "url(" not in markup
     assert "<script" not in markup  # the only JavaScript is the inline oninput handler
     assert 'type="range"' in html and 'max="3"' in html and 'value="1"' in html
@@ -261,7 +288,9 @@ def test_frame_player_mimebundle_has_widget_and_static_views():
     player = FramePlayer(_frames(3), ["a", "b", "c"], label="M")
     bundle = player._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == player.widget().model_id
+    assert (
+        bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == player.widget().model_id
+    )
     assert bundle["text/html"] == player.to_html()
     assert base64.b64decode(bundle["image/png"]) == player.pngs[0]
     assert "FramePlayer" in bundle["text/plain"]
@@ -301,14 +330,18 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None and os.environ.get("NNBOOK_REQUIRE_BROWSER") != "1", reason="no Chromium")
+@pytest.mark.skipif(
+    CHROMIUM is None and os.environ.get("NNBOOK_REQUIRE_BROWSER") != "1", reason="no Chromium"
+)
 def test_frame_player_slider_works_in_a_browser_offline():
     from playwright.sync_api import sync_playwright
 
     player = FramePlayer(_frames(3), [4, 16, 64], label="M")
     requests = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
         page = browser.new_page()
         page.on("request", lambda r: r.url.startswith("data:") or requests.append(r.url))
         errors = []

@@ -126,7 +126,7 @@ def test_hidden_states_of_a_random_mlp():
 @pytest.mark.parametrize("k", [0, 1, 3, 6])
 def test_shallow_construction_with_two_to_the_k_units_is_exact(k):
     net = depth.shallow_sawtooth(k)
-    assert net.M == 2**k
+    assert 2**k == net.M
     x = np.linspace(0, 1, 2**12 + 1)
     assert np.max(np.abs(net(x[:, None]) - composed_tent(x, k))) < 1e-12 * 2**k
 
@@ -150,7 +150,9 @@ def test_shallow_error_is_at_least_one_half_below_two_to_the_k_units():
     rng = np.random.default_rng(5)
     for M in Ms:
         for _ in range(5):
-            net = ShallowNet(rng.standard_normal((M, 1)), rng.uniform(-1, 1, M), rng.standard_normal(M))
+            net = ShallowNet(
+                rng.standard_normal((M, 1)), rng.uniform(-1, 1, M), rng.standard_normal(M)
+            )
             knots = -net.b / net.w[:, 0]
             assert depth.sawtooth_sup_error(net, k, knots) >= 0.5
 
@@ -191,7 +193,9 @@ def test_knot_fit_is_least_squares():
 def test_parameter_counts():
     # the lecture's MNIST network: "235,146 parameters"
     assert depth.n_parameters([784, 256, 128, 10], output_bias=True) == 235_146
-    torch_model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    torch_model = nn.Sequential(
+        nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)
+    )
     assert sum(p.numel() for p in torch_model.parameters()) == 235_146
     assert depth.n_parameters([784, 256, 128, 10]) == 235_146 - 10
     # Chapter 1's shallow network, (d + 2) M
@@ -216,7 +220,9 @@ def test_layer_gradient_norms_match_torch():
     norms = depth.layer_gradient_norms(model, X, y)
     seq = mlp_to_torch(model)
     out = seq(torch.from_numpy(X))
-    loss = 0.5 * ((out - torch.from_numpy(y)) ** 2).sum(dim=1).mean()  # (1/n) sum_i (1/2)||y_i - f(x_i)||^2
+    loss = (
+        0.5 * ((out - torch.from_numpy(y)) ** 2).sum(dim=1).mean()
+    )  # (1/n) sum_i (1/2)||y_i - f(x_i)||^2
     loss.backward()
     expected = [torch.linalg.norm(m.weight.grad).item() for m in seq if isinstance(m, nn.Linear)]
     assert np.allclose(norms, expected, rtol=1e-10, atol=0)
@@ -276,7 +282,10 @@ def test_train_depths():
         (lambda: depth.sawtooth_sup_error(lambda X: X[:, :1].T, 2), ValueError),
         (lambda: depth.hidden_states("model", np.ones((2, 1))), TypeError),
         (lambda: depth.hidden_states(depth.deep_sawtooth(2), np.ones((2, 3))), ValueError),
-        (lambda: depth.layer_gradient_norms(MLP([2, 3, 1]), np.ones((4, 2)), np.ones((3, 1))), ValueError),
+        (
+            lambda: depth.layer_gradient_norms(MLP([2, 3, 1]), np.ones((4, 2)), np.ones((3, 1))),
+            ValueError,
+        ),
         (lambda: depth.train_depths([1], np.ones((4, 2)), np.ones(3)), ValueError),
         (lambda: depth.train_depths([1], np.ones((4, 2)), np.ones(4), width=0), ValueError),
     ],

@@ -40,9 +40,13 @@ def test_gd_matches_matrix_powers_on_a_quadratic():
     eta, K = 0.3, 25
     traj = gd.gradient_descent(Q.grad, theta0, eta, K)
     assert traj.shape == (K + 1, 4)
-    expected = np.array([np.linalg.matrix_power(np.eye(4) - eta * A, k) @ theta0 for k in range(K + 1)])
+    expected = np.array(
+        [np.linalg.matrix_power(np.eye(4) - eta * A, k) @ theta0 for k in range(K + 1)]
+    )
     np.testing.assert_allclose(traj, expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(Q.gd_closed_form(theta0, eta, np.arange(K + 1)), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        Q.gd_closed_form(theta0, eta, np.arange(K + 1)), expected, rtol=1e-10, atol=1e-12
+    )
 
 
 def test_gd_matches_torch_sgd_with_constant_and_cosine_rate():
@@ -64,7 +68,9 @@ def test_gd_matches_torch_sgd_with_constant_and_cosine_rate():
             opt.step()
             if sched:
                 sched.step()
-        ours = gd.gradient_descent(Q.grad, theta0, optim.CosineDecay(eta, K) if schedule else eta, K)[-1]
+        ours = gd.gradient_descent(
+            Q.grad, theta0, optim.CosineDecay(eta, K) if schedule else eta, K
+        )[-1]
         np.testing.assert_allclose(ours, t.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
@@ -120,7 +126,9 @@ def test_measured_contraction_factor_matches_1_minus_eta_lambda(eta_L):
     traj = gd.gradient_descent(Q.grad, V @ np.array([1.0, 1.0]), eta, 60)
     coords = traj @ V  # coordinates along the eigenvectors (columns of V)
     for i in range(2):
-        ratios = coords[1:11, i] / coords[:10, i]  # early steps, before one coordinate sinks into round-off
+        ratios = (
+            coords[1:11, i] / coords[:10, i]
+        )  # early steps, before one coordinate sinks into round-off
         np.testing.assert_allclose(ratios, 1 - eta * lam[i], rtol=1e-8)  # signed: oscillation shows
     rho = max(abs(1 - eta * lam))
     assert gd.measured_rate(np.linalg.norm(traj, axis=1), tail=20) == pytest.approx(rho, rel=1e-6)
@@ -131,7 +139,7 @@ def test_measured_contraction_factor_matches_1_minus_eta_lambda(eta_L):
 def test_quadratic_2d_has_the_requested_spectrum():
     Q = gd.quadratic_2d(L=2.0, kappa=8.0, angle=0.4)
     np.testing.assert_allclose(np.linalg.eigvalsh(Q.A), [0.25, 2.0], rtol=1e-12)
-    assert Q.L == pytest.approx(2.0) and Q.mu == pytest.approx(0.25)
+    assert pytest.approx(2.0) == Q.L and Q.mu == pytest.approx(0.25)
 
 
 # --------------------------------------------------------------------------- the SNN risk
@@ -149,7 +157,11 @@ def test_snn_risk_and_gradient_match_torch(activation, loss):
     model = shallow_to_torch(net)  # nn.Sequential(Linear(d, M), sigma, Linear(M, 1, bias=False))
     f = model(torch.tensor(X))[:, 0]
     yt = torch.tensor(labels)
-    value = 0.5 * torch.mean((f - yt) ** 2) if loss == "squared" else torch.nn.functional.binary_cross_entropy_with_logits(f, yt)
+    value = (
+        0.5 * torch.mean((f - yt) ** 2)
+        if loss == "squared"
+        else torch.nn.functional.binary_cross_entropy_with_logits(f, yt)
+    )
     value.backward()
     assert R(theta) == pytest.approx(value.item(), rel=1e-12, abs=1e-14)
     g_w, g_b, g_beta = gd.unpack(R.grad(theta), 3, 4)
@@ -266,7 +278,9 @@ def test_convex_rate_bound_and_strongly_convex_linear_rate():
     gaps = P(traj[1:]) - R_star
     k = np.arange(1, K + 1)
     bound = P.L * np.linalg.norm(theta_star) ** 2 / (2 * k)
-    np.testing.assert_allclose(gd.convex_bound(k, P.L, np.linalg.norm(theta_star)), bound, rtol=1e-14)
+    np.testing.assert_allclose(
+        gd.convex_bound(k, P.L, np.linalg.norm(theta_star)), bound, rtol=1e-14
+    )
     assert np.all(gaps <= bound + 1e-12)
     # with a ridge term mu > 0: R(theta^(k)) - R* <= (1 - mu/L)^k (R(theta^(0)) - R*)
     Ps = gd.Quadratic.least_squares(X, y, ridge=0.05)
@@ -290,7 +304,9 @@ def test_sine_regression_value_and_derivative():
     expected = np.array([0.5 * np.sum((S.y - np.sin(t * S.x)) ** 2) for t in theta])
     np.testing.assert_allclose(S(theta), expected, rtol=1e-14)
     h = 1e-6
-    np.testing.assert_allclose(S.grad(theta), (S(theta + h) - S(theta - h)) / (2 * h), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        S.grad(theta), (S(theta + h) - S(theta - h)) / (2 * h), rtol=1e-6, atol=1e-8
+    )
 
 
 def test_nonconvex_1d_gd_reaches_distinct_local_minima_from_different_starts():
@@ -308,7 +324,9 @@ def test_nonconvex_1d_gd_reaches_distinct_local_minima_from_different_starts():
     distinct = np.unique(np.round(ends, 3))
     assert len(distinct) >= 2
     assert len(np.unique(np.round(S(ends), 6))) >= 2  # different values: not all global
-    assert S(ends).min() == pytest.approx(S(grid).min(), abs=1e-6)  # one start finds the global minimum
+    assert S(ends).min() == pytest.approx(
+        S(grid).min(), abs=1e-6
+    )  # one start finds the global minimum
 
 
 def test_grid_minima_of_a_known_function():

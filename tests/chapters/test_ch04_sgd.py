@@ -15,12 +15,10 @@ import pytest
 import torch
 
 from nnbook.chapters import ch03_gd as gd
-
-from nnbook.engine import optim
-
 from nnbook.chapters import ch04_sgd as sgd
-from nnbook.engine.mlp import MLP
 from nnbook.data import make_spirals
+from nnbook.engine import optim
+from nnbook.engine.mlp import MLP
 from nnbook.pytorch.convert import mlp_to_torch
 
 
@@ -60,16 +58,24 @@ def test_model_gradient_and_per_sample_gradients_match_torch_autograd():
     net = mlp_to_torch(model)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)[:, None]
     loss = 0.5 * ((net(Xt) - yt) ** 2).sum(dim=1).mean()
-    expected = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(net.parameters()))]).numpy()
-    np.testing.assert_allclose(sgd.model_gradient(model, "squared_error", X, y), expected, atol=1e-13)
+    expected = torch.cat(
+        [g.reshape(-1) for g in torch.autograd.grad(loss, list(net.parameters()))]
+    ).numpy()
+    np.testing.assert_allclose(
+        sgd.model_gradient(model, "squared_error", X, y), expected, atol=1e-13
+    )
     G = sgd.per_sample_gradients(model, "squared_error", X, y)
     assert G.shape == (30, model.n_parameters())
     net.zero_grad()
     one = 0.5 * ((net(Xt[7:8]) - yt[7:8]) ** 2).sum()
-    row7 = torch.cat([g.reshape(-1) for g in torch.autograd.grad(one, list(net.parameters()))]).numpy()
+    row7 = torch.cat(
+        [g.reshape(-1) for g in torch.autograd.grad(one, list(net.parameters()))]
+    ).numpy()
     np.testing.assert_allclose(G[7], row7, atol=1e-13)
     np.testing.assert_allclose(G.mean(axis=0), expected, atol=1e-13)
-    np.testing.assert_array_equal(sgd.flat_parameters(model)[: 5 * 2], model.hidden[0].W.data.ravel())
+    np.testing.assert_array_equal(
+        sgd.flat_parameters(model)[: 5 * 2], model.hidden[0].W.data.ravel()
+    )
 
 
 # --------------------------------------------------------------------------- sampling and epochs
@@ -79,7 +85,9 @@ def test_model_gradient_and_per_sample_gradients_match_torch_autograd():
 def test_updates_per_epoch_counts_the_batches_of_an_epoch(N, B):
     batches = list(optim.minibatches(N, B, rng=0))
     assert sgd.updates_per_epoch(N, B) == len(batches)
-    assert sgd.updates_per_epoch(N, B, drop_last=True) == len(list(optim.minibatches(N, B, rng=0, drop_last=True)))
+    assert sgd.updates_per_epoch(N, B, drop_last=True) == len(
+        list(optim.minibatches(N, B, rng=0, drop_last=True))
+    )
 
 
 def test_the_lectures_mnist_question():
@@ -117,7 +125,9 @@ def test_minibatch_gradient_is_unbiased_for_least_squares():
     theta = np.array([1.0, -0.5, 0.2, 0.0])
     full = gd.Quadratic.least_squares(X, y).grad(theta)  # independent full gradient
     for replace in (False, True):
-        check = sgd.unbiasedness_check(lambda idx: risk.grad(theta, idx), full, 300, 8, 20_000, rng=3, replace=replace)
+        check = sgd.unbiasedness_check(
+            lambda idx: risk.grad(theta, idx), full, 300, 8, 20_000, rng=3, replace=replace
+        )
         assert check.max_abs_z < 4.5
         np.testing.assert_allclose(check.full, full)
         assert np.all(check.stderr > 0)
@@ -141,9 +151,13 @@ def test_minibatch_gradient_is_unbiased_for_an_mlp():
 
 def test_unbiasedness_check_handles_constant_coordinates():
     G = np.array([[1.0, 2.0], [1.0, 4.0], [1.0, 6.0]])
-    check = sgd.unbiasedness_check(lambda idx: G[idx].mean(axis=0), G.mean(axis=0), 3, 1, 500, rng=0)
+    check = sgd.unbiasedness_check(
+        lambda idx: G[idx].mean(axis=0), G.mean(axis=0), 3, 1, 500, rng=0
+    )
     assert check.z[0] == 0.0 and check.stderr[0] == 0.0
-    off = sgd.unbiasedness_check(lambda idx: G[idx].mean(axis=0), np.array([0.0, 4.0]), 3, 1, 500, rng=0)
+    off = sgd.unbiasedness_check(
+        lambda idx: G[idx].mean(axis=0), np.array([0.0, 4.0]), 3, 1, 500, rng=0
+    )
     assert np.isinf(off.z[0])
 
 
@@ -243,7 +257,9 @@ def test_too_large_tanh_init_saturates():
 def test_train_trace_with_B_equal_N_is_gradient_descent():
     X, y = regression_data(N=64, p=3, seed=4)
     model = MLP([3, 1], init="zeros", rng=0)  # a linear model f = W x + b
-    trace = sgd.train_trace(model, X, y, optim.SGD(model.parameters(), lr=0.2), B=64, epochs=15, rng=0)
+    trace = sgd.train_trace(
+        model, X, y, optim.SGD(model.parameters(), lr=0.2), B=64, epochs=15, rng=0
+    )
     X1 = np.column_stack([X, np.ones(64)])  # theta = (W, b)
     Q = gd.Quadratic.least_squares(X1, y)
     traj = gd.gradient_descent(Q.grad, np.zeros(4), 0.2, 15)
@@ -257,7 +273,16 @@ def test_train_trace_with_B_equal_N_is_gradient_descent():
 def test_train_trace_counts_updates_and_epochs():
     X, y = regression_data(N=100, p=3)
     model = MLP([3, 4, 1], init="he", rng=0)
-    trace = sgd.train_trace(model, X, y, optim.SGD(model.parameters(), lr=0.01), B=32, epochs=2.5, rng=0, evals_per_epoch=2)
+    trace = sgd.train_trace(
+        model,
+        X,
+        y,
+        optim.SGD(model.parameters(), lr=0.01),
+        B=32,
+        epochs=2.5,
+        rng=0,
+        evals_per_epoch=2,
+    )
     # 4 updates per epoch (ceil(100/32)), 2.5 epochs -> 10 updates, recorded every 2
     assert trace.updates[-1] == 10
     np.testing.assert_allclose(trace.epochs, trace.updates / 4)
@@ -268,21 +293,35 @@ def test_compare_optimizers_starts_every_run_from_the_same_point():
     X, y = make_spirals(30, K=3, rng=0)
     model = MLP([2, 16, 3], init="he", rng=0)
     before = sgd.flat_parameters(model)
-    settings = {"a": ("adam", {"lr": 1e-2}), "b": ("adam", {"lr": 1e-2}), "sgd": ("sgd", {"lr": 0.1})}
+    settings = {
+        "a": ("adam", {"lr": 1e-2}),
+        "b": ("adam", {"lr": 1e-2}),
+        "sgd": ("sgd", {"lr": 0.1}),
+    }
     traces = sgd.compare_optimizers(model, X, y, settings, loss="cross_entropy", B=16, epochs=3)
-    np.testing.assert_array_equal(sgd.flat_parameters(model), before)  # the model itself is untouched
+    np.testing.assert_array_equal(
+        sgd.flat_parameters(model), before
+    )  # the model itself is untouched
     assert len({t.loss[0] for t in traces.values()}) == 1
     np.testing.assert_array_equal(traces["a"].loss, traces["b"].loss)  # same batches, same result
     assert traces["sgd"].loss[-1] != traces["a"].loss[-1]
 
 
 @pytest.mark.parametrize(
-    "name, kwargs", [("sgd", {"lr": 0.1}), ("momentum", {"lr": 0.05}), ("rmsprop", {"lr": 1e-2}), ("adam", {"lr": 1e-2})]
+    "name, kwargs",
+    [
+        ("sgd", {"lr": 0.1}),
+        ("momentum", {"lr": 0.05}),
+        ("rmsprop", {"lr": 1e-2}),
+        ("adam", {"lr": 1e-2}),
+    ],
 )
 def test_torch_trajectory_gap_is_rounding_only(name, kwargs):
     X, y = make_spirals(40, K=3, rng=1)
     model = MLP([2, 12, 3], activation="tanh", init="xavier", rng=2)
-    gaps = sgd.torch_trajectory_gap(model, X, y, name, loss="cross_entropy", B=16, steps=30, **kwargs)
+    gaps = sgd.torch_trajectory_gap(
+        model, X, y, name, loss="cross_entropy", B=16, steps=30, **kwargs
+    )
     assert gaps.shape == (30,)
     assert gaps.max() < 1e-10
 

@@ -177,7 +177,15 @@ def test_matmul_flops_of_the_lecture_mnist_network():
 @pytest.mark.parametrize("framework", ["nnbook", "torch"])
 def test_backprop_cost_returns_sane_ratios(framework):
     r = bp.backprop_cost([64, 64, 64, 4], 64, framework=framework, repeats=3)
-    assert set(r) >= {"sizes", "B", "p", "forward_seconds", "forward_backward_seconds", "ratio", "flop_ratio"}
+    assert set(r) >= {
+        "sizes",
+        "B",
+        "p",
+        "forward_seconds",
+        "forward_backward_seconds",
+        "ratio",
+        "flop_ratio",
+    }
     assert r["p"] == 64 * 64 + 64 + 64 * 64 + 64 + 64 * 4 + 4
     assert r["forward_seconds"] > 0 and r["forward_backward_seconds"] > 0
     assert r["ratio"] > 1  # forward + backward includes the forward pass
@@ -186,9 +194,13 @@ def test_backprop_cost_returns_sane_ratios(framework):
 
 
 def test_backprop_cost_can_time_finite_differences_too():
-    r = bp.backprop_cost([2, 3, 1], 4, activation="tanh", repeats=2, clock="wall", finite_differences=True)
+    r = bp.backprop_cost(
+        [2, 3, 1], 4, activation="tanh", repeats=2, clock="wall", finite_differences=True
+    )
     assert r["p"] == 2 * 3 + 3 + 3 + 1
-    assert r["fd_seconds"] > 0 and r["fd_ratio"] == pytest.approx(r["fd_seconds"] / r["forward_seconds"])
+    assert r["fd_seconds"] > 0 and r["fd_ratio"] == pytest.approx(
+        r["fd_seconds"] / r["forward_seconds"]
+    )
 
 
 # ---------------------------------------------------------------------------- bad input

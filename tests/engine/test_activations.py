@@ -18,7 +18,9 @@ TORCH = {
     "tanh": torch.tanh,
     "relu": torch.relu,
     "leaky_relu": lambda t: F.leaky_relu(t, negative_slope=0.01),
-    "softplus": lambda t: F.softplus(t, beta=1.0, threshold=1000.0),  # exact log(1 + e^z), no linear cut-off
+    "softplus": lambda t: F.softplus(
+        t, beta=1.0, threshold=1000.0
+    ),  # exact log(1 + e^z), no linear cut-off
     "gelu": lambda t: F.gelu(t, approximate="none"),
     "identity": lambda t: t,
 }
@@ -129,7 +131,12 @@ def test_dtypes(name):
     z32 = np.linspace(-2, 2, 9, dtype=np.float32)
     assert act.f(z32).dtype == np.float32 and act.df(z32).dtype == np.float32
     np.testing.assert_allclose(act.f(z32), act.f(z32.astype(np.float64)), rtol=1e-6, atol=1e-6)
-    for other in (np.arange(-3, 4), np.arange(-3, 4).astype(np.int8), np.array([True, False]), [0, 1, 2]):
+    for other in (
+        np.arange(-3, 4),
+        np.arange(-3, 4).astype(np.int8),
+        np.array([True, False]),
+        [0, 1, 2],
+    ):
         assert act.f(other).dtype == np.float64 and act.df(other).dtype == np.float64
     np.testing.assert_allclose(act.f(np.arange(-3, 4)), act.f(np.arange(-3.0, 4.0)))
 
@@ -143,7 +150,9 @@ def test_inputs_are_not_modified(name):
     np.testing.assert_array_equal(z, before)
 
 
-@pytest.mark.parametrize("bad", ["abc", np.array(["1", "2"]), None, np.array([object()], dtype=object)])
+@pytest.mark.parametrize(
+    "bad", ["abc", np.array(["1", "2"]), None, np.array([object()], dtype=object)]
+)
 @pytest.mark.parametrize("name", ["sigmoid", "relu", "gelu"])
 def test_non_numeric_input_is_rejected(name, bad):
     with pytest.raises(TypeError, match="numeric"):

@@ -47,7 +47,9 @@ BINARY = {
     "div_const": lambda a, b: a / 4 + b * 0.25,
 }
 # torch spells a few of them differently
-TORCH_UNARY = dict(UNARY, exp=torch.exp, log=torch.log, tanh=torch.tanh, sigmoid=torch.sigmoid, relu=torch.relu)
+TORCH_UNARY = dict(
+    UNARY, exp=torch.exp, log=torch.log, tanh=torch.tanh, sigmoid=torch.sigmoid, relu=torch.relu
+)
 
 POINTS = [0.3, 1.7, -0.8, 2.2]  # log and fractional powers use |x|
 
@@ -321,7 +323,12 @@ def test_draw_graph_draws_one_box_per_value_and_one_circle_per_op():
 
 
 def test_draw_graph_of_the_loss_of_a_sigmoid_unit():
-    w, x, b, y = Value(0.5, label="w"), Value(1.5, label="x"), Value(-0.3, label="b"), Value(1.0, label="y")
+    w, x, b, y = (
+        Value(0.5, label="w"),
+        Value(1.5, label="x"),
+        Value(-0.3, label="b"),
+        Value(1.0, label="y"),
+    )
     L = (y - (w * x + b).sigmoid()) ** 2
     L.label = "L"
     fig, ax = plt.subplots()
@@ -330,7 +337,9 @@ def test_draw_graph_of_the_loss_of_a_sigmoid_unit():
         # leaves w, x, b, y; nodes w*x, +b, sigma, y - ., **2
         assert len(_gids(fig, "value:")) == 9
         assert len(_gids(fig, "op:")) == 5
-        assert sorted(t.get_text() for t in ax.texts if "\n" not in t.get_text()) == sorted(["×", "+", "σ", "−", "**2"])
+        assert sorted(t.get_text() for t in ax.texts if "\n" not in t.get_text()) == sorted(
+            ["×", "+", "σ", "−", "**2"]
+        )
     finally:
         plt.close(fig)
 
@@ -367,7 +376,9 @@ def test_draw_graph_routes_a_long_edge_through_a_bend_point_in_every_column_it_c
         assert all(abs(bend - r) >= 0.65 - 1e-9 for r in others)
     fig = draw_graph(L)
     try:
-        assert len(_gids(fig, "edge:")) == 6 + 4  # into ops: 2 + 1 + 1 + 2 (one long), plus 4 op -> value
+        assert (
+            len(_gids(fig, "edge:")) == 6 + 4
+        )  # into ops: 2 + 1 + 1 + 2 (one long), plus 4 op -> value
     finally:
         plt.close(fig)
 
@@ -420,26 +431,61 @@ def _torch_version(fn):
         def _w(self, o):
             return o.t if isinstance(o, T) else o
 
-        def __add__(self, o): return T(self.t + self._w(o))
-        def __radd__(self, o): return T(o + self.t)
-        def __sub__(self, o): return T(self.t - self._w(o))
-        def __rsub__(self, o): return T(o - self.t)
-        def __mul__(self, o): return T(self.t * self._w(o))
-        def __rmul__(self, o): return T(o * self.t)
-        def __truediv__(self, o): return T(self.t / self._w(o))
-        def __rtruediv__(self, o): return T(o / self.t)
-        def __matmul__(self, o): return T(self.t @ self._w(o))
-        def __pow__(self, k): return T(self.t**k)
-        def __neg__(self): return T(-self.t)
+        def __add__(self, o):
+            return T(self.t + self._w(o))
+
+        def __radd__(self, o):
+            return T(o + self.t)
+
+        def __sub__(self, o):
+            return T(self.t - self._w(o))
+
+        def __rsub__(self, o):
+            return T(o - self.t)
+
+        def __mul__(self, o):
+            return T(self.t * self._w(o))
+
+        def __rmul__(self, o):
+            return T(o * self.t)
+
+        def __truediv__(self, o):
+            return T(self.t / self._w(o))
+
+        def __rtruediv__(self, o):
+            return T(o / self.t)
+
+        def __matmul__(self, o):
+            return T(self.t @ self._w(o))
+
+        def __pow__(self, k):
+            return T(self.t**k)
+
+        def __neg__(self):
+            return T(-self.t)
+
         @property
-        def T(self): return T(self.t.T)
-        def exp(self): return T(torch.exp(self.t))
-        def log(self): return T(torch.log(self.t))
-        def tanh(self): return T(torch.tanh(self.t))
-        def sigmoid(self): return T(torch.sigmoid(self.t))
-        def relu(self): return T(torch.relu(self.t))
+        def T(self):
+            return T(self.t.T)
+
+        def exp(self):
+            return T(torch.exp(self.t))
+
+        def log(self):
+            return T(torch.log(self.t))
+
+        def tanh(self):
+            return T(torch.tanh(self.t))
+
+        def sigmoid(self):
+            return T(torch.sigmoid(self.t))
+
+        def relu(self):
+            return T(torch.relu(self.t))
+
         def sum(self, axis=None, keepdims=False):
             return T(self.t.sum() if axis is None else self.t.sum(dim=axis, keepdim=keepdims))
+
         def mean(self, axis=None, keepdims=False):
             return T(self.t.mean() if axis is None else self.t.mean(dim=axis, keepdim=keepdims))
 

@@ -22,9 +22,16 @@ from nnbook.engine.forward_mode import (
 
 # Each function is written once and run on Dual, Value and torch tensors.
 # `ops` gives exp/log/tanh/sigmoid/relu for the kind of number used.
-METHOD_OPS = dict(exp=lambda a: a.exp(), log=lambda a: a.log(), tanh=lambda a: a.tanh(),
-                  sigmoid=lambda a: a.sigmoid(), relu=lambda a: a.relu())
-TORCH_OPS = dict(exp=torch.exp, log=torch.log, tanh=torch.tanh, sigmoid=torch.sigmoid, relu=torch.relu)
+METHOD_OPS = dict(
+    exp=lambda a: a.exp(),
+    log=lambda a: a.log(),
+    tanh=lambda a: a.tanh(),
+    sigmoid=lambda a: a.sigmoid(),
+    relu=lambda a: a.relu(),
+)
+TORCH_OPS = dict(
+    exp=torch.exp, log=torch.log, tanh=torch.tanh, sigmoid=torch.sigmoid, relu=torch.relu
+)
 
 SCALAR_FUNCTIONS = {
     "add": lambda x, o: x + 1.5 + x,
@@ -64,7 +71,9 @@ def test_dual_derivative_matches_torch_value_and_finite_differences(name, x0):
     assert d == pytest.approx(x.grad, rel=1e-12, abs=1e-12)
     assert d == pytest.approx(fd, rel=1e-6, abs=1e-7)
     # the value part of the dual number is f(x)
-    assert f(Dual(x0, 1.0), METHOD_OPS).value == pytest.approx(f(Value(x0), METHOD_OPS).data, rel=1e-15)
+    assert f(Dual(x0, 1.0), METHOD_OPS).value == pytest.approx(
+        f(Value(x0), METHOD_OPS).data, rel=1e-15
+    )
 
 
 def test_dual_arithmetic_by_hand():
@@ -107,7 +116,9 @@ X0 = [0.4, -1.1, 0.7]
 
 
 def test_both_jacobians_match_torch_on_a_function_using_every_op():
-    exact = torch.autograd.functional.jacobian(_g_torch, torch.tensor(X0, dtype=torch.float64)).numpy()
+    exact = torch.autograd.functional.jacobian(
+        _g_torch, torch.tensor(X0, dtype=torch.float64)
+    ).numpy()
     fwd, rev = jacobian_forward(_g, X0), jacobian_reverse(_g, X0)
     assert fwd.jacobian.shape == rev.jacobian.shape == (2, 3)
     np.testing.assert_allclose(fwd.jacobian, exact, rtol=1e-12, atol=1e-14)
@@ -142,14 +153,20 @@ def test_tanh_network_checks_against_torch_too():
     f = TanhNetwork(4, 3, hidden=5, seed=1)
     x = np.array([0.2, -0.5, 1.0, 0.3])
     W0, W1 = torch.tensor(f.W_0), torch.tensor(f.W_1)
-    exact = torch.autograd.functional.jacobian(lambda t: W1 @ torch.tanh(W0 @ t), torch.tensor(x)).numpy()
+    exact = torch.autograd.functional.jacobian(
+        lambda t: W1 @ torch.tanh(W0 @ t), torch.tensor(x)
+    ).numpy()
     np.testing.assert_allclose(f.jacobian(x), exact, rtol=1e-12)
 
 
 def test_constant_outputs_give_zero_rows():
     f = lambda xs: [xs[0] * xs[1], 2.0]  # noqa: E731
-    np.testing.assert_array_equal(jacobian_forward(f, [3.0, 4.0]).jacobian, [[4.0, 3.0], [0.0, 0.0]])
-    np.testing.assert_array_equal(jacobian_reverse(f, [3.0, 4.0]).jacobian, [[4.0, 3.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(
+        jacobian_forward(f, [3.0, 4.0]).jacobian, [[4.0, 3.0], [0.0, 0.0]]
+    )
+    np.testing.assert_array_equal(
+        jacobian_reverse(f, [3.0, 4.0]).jacobian, [[4.0, 3.0], [0.0, 0.0]]
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnbook.engine import activations
-from nnbook.engine.gradcheck import gradcheck_mlp, gradient_errors, numerical_gradient, relative_error
+from nnbook.engine.gradcheck import (
+    gradcheck_mlp,
+    gradient_errors,
+    numerical_gradient,
+    relative_error,
+)
 from nnbook.engine.layers import Activation
 from nnbook.engine.losses import get as get_loss
 from nnbook.engine.mlp import MLP
@@ -38,7 +43,9 @@ def test_relative_error():
     assert relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
     assert relative_error([0.0, 0.0], [0.0, 0.0]) == 0.0
     assert relative_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
-    assert relative_error(1e-20 * np.ones(3), 2e-20 * np.ones(3)) == pytest.approx(0.5)  # scale-free
+    assert relative_error(1e-20 * np.ones(3), 2e-20 * np.ones(3)) == pytest.approx(
+        0.5
+    )  # scale-free
     with pytest.raises(ValueError, match="same shape"):
         relative_error(np.ones(2), np.ones(3))
 
@@ -74,7 +81,9 @@ def test_backprop_agrees_with_finite_differences(hidden, activation, loss, seed)
     model.backward(loss_fn.backward())
     for p in model.parameters():
         fd = numerical_gradient(lambda _: loss_fn.forward(model.forward(X), y), p.data)
-        np.testing.assert_allclose(p.grad, fd, rtol=1e-5, atol=1e-8 * max(1.0, abs(R)), err_msg=p.name)
+        np.testing.assert_allclose(
+            p.grad, fd, rtol=1e-5, atol=1e-8 * max(1.0, abs(R)), err_msg=p.name
+        )
 
 
 def test_gradcheck_catches_a_wrong_backward(monkeypatch):

@@ -42,7 +42,9 @@ def test_linear_matches_the_slide_formula_sample_by_sample():
     Z = layer.forward(F)
     assert layer.W.shape == (3, 4) and layer.b.shape == (3,)
     for i in range(5):  # W_l f_l + b_l for each sample, one at a time
-        expected = [sum(layer.W.data[j, k] * F[i, k] for k in range(4)) + layer.b.data[j] for j in range(3)]
+        expected = [
+            sum(layer.W.data[j, k] * F[i, k] for k in range(4)) + layer.b.data[j] for j in range(3)
+        ]
         np.testing.assert_allclose(Z[i], expected, rtol=1e-13, atol=1e-13)
 
 

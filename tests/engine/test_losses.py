@@ -66,7 +66,12 @@ def test_softmax_is_stable_for_huge_logits():
 
 
 @FAST
-@given(shape=shapes, seed=st.integers(0, 2**31 - 1), one_hot_labels=st.booleans(), reduction=st.sampled_from(["mean", "sum"]))
+@given(
+    shape=shapes,
+    seed=st.integers(0, 2**31 - 1),
+    one_hot_labels=st.booleans(),
+    reduction=st.sampled_from(["mean", "sum"]),
+)
 def test_cross_entropy_matches_torch_value_and_autograd(shape, seed, one_hot_labels, reduction):
     n, K = shape
     rng = np.random.default_rng(seed)
@@ -124,7 +129,9 @@ def test_cross_entropy_rejects_bad_labels_with_clear_messages():
     Z = np.zeros((3, 4))
     with pytest.raises(ValueError, match=r"labels in 0\.\.3"):
         cross_entropy(Z, [0, 1, 4])
-    with pytest.raises(ValueError, match=r"expected y of shape \(3,\) \(integer labels\) or \(3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"expected y of shape \(3,\) \(integer labels\) or \(3, 4\)"
+    ):
         cross_entropy(Z, [0, 1])
     with pytest.raises(ValueError, match=r"\(3, 4\) \(one-hot\)"):
         cross_entropy(Z, np.zeros((3, 3)))
@@ -167,7 +174,9 @@ def test_squared_error_versus_torch_mse_convention():
 
 def test_squared_error_shapes():
     f = np.array([[1.0], [2.0], [3.0]])
-    assert squared_error(f, [1.0, 2.0, 5.0]) == pytest.approx(0.5 * 4 / 3)  # (n,) target for (n, 1) output
+    assert squared_error(f, [1.0, 2.0, 5.0]) == pytest.approx(
+        0.5 * 4 / 3
+    )  # (n,) target for (n, 1) output
     assert squared_error_grad(f, [1.0, 2.0, 5.0]).shape == (3, 1)
     with pytest.raises(ValueError, match=r"expected y of shape \(3, 1\)"):
         squared_error(f, np.zeros((3, 2)))
@@ -187,7 +196,10 @@ def test_bce_matches_torch_value_and_autograd(n, K, seed):
     y = rng.random(shape).round()
     z_t = torch.tensor(z, requires_grad=True)
     # torch averages over all n*K entries; ours sums over the K outputs and averages over n
-    ref = torch.nn.functional.binary_cross_entropy_with_logits(z_t, torch.tensor(y), reduction="sum") / n
+    ref = (
+        torch.nn.functional.binary_cross_entropy_with_logits(z_t, torch.tensor(y), reduction="sum")
+        / n
+    )
     ref.backward()
     assert binary_cross_entropy(z, y) == pytest.approx(ref.item(), rel=1e-12)
     assert rel_err(binary_cross_entropy_grad(z, y), z_t.grad.numpy()) <= 1e-12

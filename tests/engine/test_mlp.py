@@ -34,9 +34,19 @@ def torch_reference(model: MLP, X: np.ndarray, y: np.ndarray, loss: str):
     elif loss == "squared_error":
         value = 0.5 * ((out - torch.tensor(y)) ** 2).sum() / n
     else:
-        value = torch.nn.functional.binary_cross_entropy_with_logits(out, torch.tensor(y), reduction="sum") / n
+        value = (
+            torch.nn.functional.binary_cross_entropy_with_logits(
+                out, torch.tensor(y), reduction="sum"
+            )
+            / n
+        )
     value.backward()
-    return value.item(), [p.grad.numpy() for p in seq.parameters()], X_t.grad.numpy(), out.detach().numpy()
+    return (
+        value.item(),
+        [p.grad.numpy() for p in seq.parameters()],
+        X_t.grad.numpy(),
+        out.detach().numpy(),
+    )
 
 
 architectures = st.builds(
@@ -109,10 +119,18 @@ def test_the_lectures_parameter_count():
     count = count_parameters([784, 256, 128, 10])
     assert count.total == 235_146  # the number on the MNIST slide
     seq = torch.nn.Sequential(
-        torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10)
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 10),
     )
     assert count.total == sum(p.numel() for p in seq.parameters())
-    assert [r["total"] for r in count.per_layer] == [784 * 256 + 256, 256 * 128 + 128, 128 * 10 + 10]
+    assert [r["total"] for r in count.per_layer] == [
+        784 * 256 + 256,
+        256 * 128 + 128,
+        128 * 10 + 10,
+    ]
     assert count.per_layer[0]["shape"] == (256, 784)
     assert "235,146" in str(count)
     assert MLP([784, 256, 128, 10]).n_parameters() == 235_146
@@ -128,10 +146,19 @@ def test_structure_and_notation():
     model = MLP([5, 4, 3, 2], activation="tanh", dropout=[0.1, 0.0], rng=0)
     assert (model.d, model.L, model.K) == (5, 2, 2)
     assert [type(layer).__name__ for layer in model.layers] == [
-        "Linear", "Activation", "Dropout", "Linear", "Activation", "Linear"
+        "Linear",
+        "Activation",
+        "Dropout",
+        "Linear",
+        "Activation",
+        "Linear",
     ]
     assert [p.name for p in model.parameters()] == ["W_0", "b_0", "W_1", "b_1", "W_2", "b_2"]
-    assert [lin.W.shape for lin in model.linears] == [(4, 5), (3, 4), (2, 3)]  # W_l is d_{l+1} x d_l
+    assert [lin.W.shape for lin in model.linears] == [
+        (4, 5),
+        (3, 4),
+        (2, 3),
+    ]  # W_l is d_{l+1} x d_l
     assert model.output.W.shape == (2, 3)  # beta^T
     assert not any(p.data.any() for p in model.parameters()[1::2])  # biases start at 0
     linear_model = MLP([3, 1], rng=0)  # L = 0: f(x) = beta^T x + beta_0
@@ -154,7 +181,15 @@ def test_to_torch_and_from_torch_round_trip():
     rng = np.random.default_rng(0)
     model = MLP([4, 6, 5, 3], activation="gelu", dropout=0.2, rng=rng)
     seq = mlp_to_torch(model)
-    assert [type(m).__name__ for m in seq] == ["Linear", "GELU", "Dropout", "Linear", "GELU", "Dropout", "Linear"]
+    assert [type(m).__name__ for m in seq] == [
+        "Linear",
+        "GELU",
+        "Dropout",
+        "Linear",
+        "GELU",
+        "Dropout",
+        "Linear",
+    ]
     assert next(seq.parameters()).dtype == torch.float64
     X = rng.standard_normal((7, 4))
     seq.eval()
@@ -164,11 +199,15 @@ def test_to_torch_and_from_torch_round_trip():
     np.testing.assert_array_equal(back.predict(X), model.predict(X))
 
     torch.manual_seed(0)
-    theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))  # float32
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)
+    )  # float32
     ours = mlp_from_torch(theirs)
     assert ours.dtype == np.float32 and ours.activation == "tanh"
     X32 = X.astype(np.float32)
-    np.testing.assert_allclose(ours(X32), theirs(torch.tensor(X32)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ours(X32), theirs(torch.tensor(X32)).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
     assert mlp_from_torch(theirs, dtype=np.float64).dtype == np.float64
 
 
@@ -177,7 +216,9 @@ def test_from_torch_rejects_what_is_not_an_mlp():
     with pytest.raises(TypeError, match="Sequential"):
         mlp_from_torch(nn.Linear(2, 2))
     with pytest.raises(ValueError, match="one kind of activation"):
-        mlp_from_torch(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)))
+        mlp_from_torch(
+            nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
+        )
     with pytest.raises(ValueError, match="expected the pattern"):
         mlp_from_torch(nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1)))
     with pytest.raises(ValueError, match="expected the pattern"):
@@ -197,7 +238,9 @@ def test_float32_model_keeps_float32_everywhere():
     assert out.dtype == dX.dtype == np.float32
     assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
     ref = MLP([10, 8, 6, 3], dtype=np.float64, rng=0).eval()  # same seed: the same weights, rounded
-    np.testing.assert_allclose(model.predict(X), ref.forward(X.astype(np.float64)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        model.predict(X), ref.forward(X.astype(np.float64)), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_dropout_modes_in_the_model():
@@ -218,7 +261,9 @@ def test_predict_labels_and_state_dict():
     X = rng.standard_normal((6, 3))
     np.testing.assert_array_equal(model.predict_labels(X), model.predict(X).argmax(axis=1))
     binary = MLP([3, 5, 1], rng=0)
-    np.testing.assert_array_equal(binary.predict_labels(X), (binary.predict(X)[:, 0] > 0).astype(int))
+    np.testing.assert_array_equal(
+        binary.predict_labels(X), (binary.predict(X)[:, 0] > 0).astype(int)
+    )
     saved = model.state_dict()
     for p in model.parameters():
         p.data += 1.0

@@ -46,7 +46,9 @@ OPTIMISERS = [
 ]
 
 
-@pytest.mark.parametrize("ours, theirs, kwargs", OPTIMISERS, ids=lambda x: getattr(x, "__name__", ""))
+@pytest.mark.parametrize(
+    "ours, theirs, kwargs", OPTIMISERS, ids=lambda x: getattr(x, "__name__", "")
+)
 def test_update_rule_matches_torch_over_several_steps(ours, theirs, kwargs):
     if ours is Momentum:
         kwargs = {k: v for k, v in kwargs.items() if k != "momentum"}  # Momentum's default is 0.9
@@ -60,7 +62,9 @@ def test_update_rule_matches_torch_over_several_steps(ours, theirs, kwargs):
     opt = ours(params, **kwargs)
     opt_t = theirs(params_t, **torch_kwargs)
     for step in range(6):
-        grads = [rng.standard_normal(s) * 10.0 ** (step % 3 - 1) for s in shapes]  # the same gradients for both
+        grads = [
+            rng.standard_normal(s) * 10.0 ** (step % 3 - 1) for s in shapes
+        ]  # the same gradients for both
         opt.zero_grad()
         opt_t.zero_grad()
         for p, p_t, g in zip(params, params_t, grads):
@@ -79,7 +83,9 @@ def test_gd_on_a_quadratic_is_the_textbook_update():
     theta.grad = np.array([0.3, 0.4])
     opt.step()
     # theta <- (1 - eta lambda) theta - eta grad
-    np.testing.assert_allclose(theta.data, (1 - 0.1 * 0.5) * np.array([1.0, -2.0]) - 0.1 * np.array([0.3, 0.4]))
+    np.testing.assert_allclose(
+        theta.data, (1 - 0.1 * 0.5) * np.array([1.0, -2.0]) - 0.1 * np.array([0.3, 0.4])
+    )
     assert theta.grad.tolist() == [0.3, 0.4]  # weight decay does not touch the stored gradient
 
 
@@ -124,7 +130,9 @@ def torch_lrs(make_scheduler, K: int, eta0: float) -> list[float]:
 
 def test_step_decay_matches_torch_steplr():
     ours = StepDecay(0.1, step_size=7, gamma=0.5).values(40)
-    theirs = torch_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5), 40, 0.1)
+    theirs = torch_lrs(
+        lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5), 40, 0.1
+    )
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
@@ -137,7 +145,9 @@ def test_exponential_decay_matches_torch_exponentiallr():
 def test_cosine_matches_torch_cosineannealinglr_then_stays_at_eta_min():
     K = 25
     ours = CosineDecay(0.3, K=K, eta_min=0.01).values(K + 1)
-    theirs = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=K, eta_min=0.01), K + 1, 0.3)
+    theirs = torch_lrs(
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=K, eta_min=0.01), K + 1, 0.3
+    )
     np.testing.assert_allclose(ours, theirs, rtol=1e-10)
     assert ours[0] == 0.3 and ours[-1] == pytest.approx(0.01)
     assert CosineDecay(0.3, K=K, eta_min=0.01)(3 * K) == pytest.approx(0.01)
@@ -175,11 +185,20 @@ def test_minibatches_cover_every_sample_once_in_ceil_N_over_B_batches(N, B, seed
 
 def test_minibatches_are_shuffled_reproducibly():
     rng = np.random.default_rng(0)
-    first, second = np.concatenate(list(minibatches(100, 10, rng))), np.concatenate(list(minibatches(100, 10, rng)))
+    first, second = (
+        np.concatenate(list(minibatches(100, 10, rng))),
+        np.concatenate(list(minibatches(100, 10, rng))),
+    )
     assert not np.array_equal(first, second)  # a new order each epoch
-    np.testing.assert_array_equal(first, np.concatenate(list(minibatches(100, 10, np.random.default_rng(0)))))
-    np.testing.assert_array_equal(np.concatenate(list(minibatches(10, 3, shuffle=False))), np.arange(10))
-    assert len(list(minibatches(60_000, 128, rng))) == 469  # the lecture's question: updates per epoch at B = 128
+    np.testing.assert_array_equal(
+        first, np.concatenate(list(minibatches(100, 10, np.random.default_rng(0))))
+    )
+    np.testing.assert_array_equal(
+        np.concatenate(list(minibatches(10, 3, shuffle=False))), np.arange(10)
+    )
+    assert (
+        len(list(minibatches(60_000, 128, rng))) == 469
+    )  # the lecture's question: updates per epoch at B = 128
     with pytest.raises(TypeError, match="rng"):
         list(minibatches(10, 3))
     with pytest.raises(ValueError, match="B"):
@@ -236,10 +255,11 @@ def test_fit_with_a_schedule_and_float32():
     model = MLP([2, 16, 3], dtype=np.float32, rng=1)
     opt = SGD(model.parameters(), lr=1.0)
     sched = LRScheduler(opt, StepDecay(0.2, step_size=2, gamma=0.5))
-    history = fit(model, X.astype(np.float32), y, optimizer=opt, scheduler=sched, epochs=4, B=50, rng=0)
+    history = fit(
+        model, X.astype(np.float32), y, optimizer=opt, scheduler=sched, epochs=4, B=50, rng=0
+    )
     assert opt.lr == pytest.approx(0.05)
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert all(p.dtype == np.float32 for p in model.parameters())
     with pytest.raises(TypeError, match="float32"):
         fit(model, X, y, epochs=1)  # float64 data into a float32 model
-

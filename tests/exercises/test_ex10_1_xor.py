@@ -17,7 +17,6 @@ import pytest
 import torch
 
 from nnbook.exercises import checks
-
 from nnbook.exercises import ex10_1_xor as xor
 from nnbook.exercises.checks import CheckFailed
 
@@ -45,7 +44,9 @@ def _functions_from(nb) -> dict:
     """Execute the code cells that define the student functions; return those functions."""
     namespace: dict = {"np": np}
     for cell in nb.cells:
-        if cell.cell_type == "code" and any(f"def {name}(" in cell.source for name in STUDENT_FUNCTIONS):
+        if cell.cell_type == "code" and any(
+            f"def {name}(" in cell.source for name in STUDENT_FUNCTIONS
+        ):
             exec(compile(cell.source, "<notebook cell>", "exec"), namespace)
     missing = [name for name in STUDENT_FUNCTIONS if name not in namespace]
     assert not missing, f"the notebook does not define {missing}"
@@ -97,7 +98,9 @@ def test_call_turns_not_implemented_into_not_attempted_for_run(capsys):
 
 
 def test_call_reports_a_student_exception_with_its_input():
-    with pytest.raises(CheckFailed, match=r"raised ValueError: operands could not.*on input \[1\., 2\.\]"):
+    with pytest.raises(
+        CheckFailed, match=r"raised ValueError: operands could not.*on input \[1\., 2\.\]"
+    ):
         checks.call("t", _raises_value_error, np.array([1.0, 2.0]))
 
 
@@ -190,7 +193,9 @@ def _slide_map_by_hand(X):
 def test_reference_feature_map_matches_the_statement():
     X = np.random.default_rng(0).uniform(-2, 3, size=(50, 2))
     np.testing.assert_allclose(xor.reference_feature_map(X), _slide_map_by_hand(X), atol=1e-15)
-    np.testing.assert_array_equal(xor.reference_feature_map(X4), [[0, 0.5], [0, 0], [0, 0], [0.5, 0]])
+    np.testing.assert_array_equal(
+        xor.reference_feature_map(X4), [[0, 0.5], [0, 0], [0, 0], [0.5, 0]]
+    )
 
 
 def test_feature_map_accepts_a_correct_map_written_differently(capsys):
@@ -200,19 +205,50 @@ def test_feature_map_accepts_a_correct_map_written_differently(capsys):
 @pytest.mark.parametrize(
     "wrong, needles",
     [
-        (lambda X: _slide_map_by_hand(X)[:, ::-1], ["expected (a1, a2) = (0, 0.5), got (0.5, 0)", "swapped"]),
-        (lambda X: np.stack([X.sum(1) - 1.5, -X.sum(1) + 0.5], 1), ["x = (0, 0)", "pre-activations"]),
-        (lambda X: 1 / (1 + np.exp(-np.stack([X.sum(1) - 1.5, -X.sum(1) + 0.5], 1))), ["not the logistic"]),
-        (lambda X: np.maximum(0, np.stack([X.sum(1) + 1.5, -X.sum(1) + 0.5], 1)), ["x = (0, 0)", "got (1.5, 0.5)"]),
-        (lambda X: _slide_map_by_hand(X).T, ["should have shape (4, 2)", "got (2, 4)", "transposed"]),
-        (lambda X: np.array([[0, 0.5], [0, 0], [0, 0], [0.5, 0]]), ["on other inputs should have shape (6, 2), got (4, 2)"]),
-        (lambda X: np.clip(_slide_map_by_hand(X), 0, 0.5), ["other inputs", "right on the four XOR inputs"]),
+        (
+            lambda X: _slide_map_by_hand(X)[:, ::-1],
+            ["expected (a1, a2) = (0, 0.5), got (0.5, 0)", "swapped"],
+        ),
+        (
+            lambda X: np.stack([X.sum(1) - 1.5, -X.sum(1) + 0.5], 1),
+            ["x = (0, 0)", "pre-activations"],
+        ),
+        (
+            lambda X: 1 / (1 + np.exp(-np.stack([X.sum(1) - 1.5, -X.sum(1) + 0.5], 1))),
+            ["not the logistic"],
+        ),
+        (
+            lambda X: np.maximum(0, np.stack([X.sum(1) + 1.5, -X.sum(1) + 0.5], 1)),
+            ["x = (0, 0)", "got (1.5, 0.5)"],
+        ),
+        (
+            lambda X: _slide_map_by_hand(X).T,
+            ["should have shape (4, 2)", "got (2, 4)", "transposed"],
+        ),
+        (
+            lambda X: np.array([[0, 0.5], [0, 0], [0, 0], [0.5, 0]]),
+            ["on other inputs should have shape (6, 2), got (4, 2)"],
+        ),
+        (
+            lambda X: np.clip(_slide_map_by_hand(X), 0, 0.5),
+            ["other inputs", "right on the four XOR inputs"],
+        ),
         (lambda X: None, ["did you forget a `return`"]),
         (_raises_value_error, ["raised ValueError"]),
         (lambda X: np.full((len(X), 2), np.nan), ["NaN"]),
     ],
-    ids=["swapped", "no-relu", "logistic", "wrong-bias-sign", "transposed", "hard-coded-table", "clipped",
-         "none", "raises", "nan"],
+    ids=[
+        "swapped",
+        "no-relu",
+        "logistic",
+        "wrong-bias-sign",
+        "transposed",
+        "hard-coded-table",
+        "clipped",
+        "none",
+        "raises",
+        "nan",
+    ],
 )
 def test_feature_map_rejects_wrong_maps(wrong, needles):
     _fails(xor.check_feature_map, wrong, "Exercise 10.1(b) feature_map", *needles)
@@ -234,7 +270,9 @@ def _separates(v1, v2, c) -> bool:
     return c > 0.5 and 0.5 * v2 + c < 0.5 and 0.5 * v1 + c < 0.5
 
 
-@pytest.mark.parametrize("triple", [(-2.0, -2.0, 1.0), (-1.0, -1.0, 0.75), (-10.0, -3.0, 0.9), [-4, -4, 2]])
+@pytest.mark.parametrize(
+    "triple", [(-2.0, -2.0, 1.0), (-1.0, -1.0, 0.75), (-10.0, -3.0, 0.9), [-4, -4, 2]]
+)
 def test_output_weights_accepts_any_correct_triple(triple, capsys):
     assert _separates(*triple)
     assert xor.check_output_weights(lambda: triple).passed
@@ -243,7 +281,10 @@ def test_output_weights_accepts_any_correct_triple(triple, capsys):
 @pytest.mark.parametrize(
     "answer, needles",
     [
-        ((2.0, 2.0, -1.0), ["x = (0, 1)", "should be > 0.5 (class 1)", "2 of 4 points are misclassified"]),
+        (
+            (2.0, 2.0, -1.0),
+            ["x = (0, 1)", "should be > 0.5 (class 1)", "2 of 4 points are misclassified"],
+        ),
         ((-2.0, -2.0, 0.0), ["x = (0, 1)", "f = 0", "2 of 4"]),
         ((-1.0, -1.0, 0.5), ["lies on the line f = 0.5"]),
         ((-2.0, 1.0, 1.0), ["x = (0, 0)", "should be < 0.5 (class 0)"]),
@@ -252,7 +293,16 @@ def test_output_weights_accepts_any_correct_triple(triple, capsys):
         ((np.nan, -2.0, 1.0), ["NaN"]),
         ("(-2, -2, 1)", ["should be numeric, got str"]),
     ],
-    ids=["swapped-signs", "wrong-bias", "on-the-line", "wrong-v2-sign", "two-numbers", "none", "nan", "string"],
+    ids=[
+        "swapped-signs",
+        "wrong-bias",
+        "on-the-line",
+        "wrong-v2-sign",
+        "two-numbers",
+        "none",
+        "nan",
+        "string",
+    ],
 )
 def test_output_weights_rejects_wrong_answers(answer, needles):
     if isinstance(answer, tuple) and len(answer) == 3 and np.all(np.isfinite(answer)):
@@ -279,7 +329,12 @@ def test_output_weights_agrees_with_the_hand_rule_on_random_triples(capsys):
 
 # --------------------------------------------------------------------------- (c) xor_mlp
 def _net(W1, b1, W2, b2):
-    return lambda: (np.array(W1, float), np.array(b1, float), np.array(W2, float), np.array(b2, float))
+    return lambda: (
+        np.array(W1, float),
+        np.array(b1, float),
+        np.array(W2, float),
+        np.array(b2, float),
+    )
 
 
 SLIDE = ([[1, 1], [-1, -1]], [-1.5, 0.5], [[-2, -2]], [1])
@@ -309,21 +364,47 @@ def test_xor_mlp_accepts_any_exact_network(weights, capsys):
 @pytest.mark.parametrize(
     "answer, needles",
     [
-        (_net([[1, -1], [1, -1]], *SLIDE[1:]), ["f(1, 0) = -2, not 1", "With W1 transposed it would be right"]),
+        (
+            _net([[1, -1], [1, -1]], *SLIDE[1:]),
+            ["f(1, 0) = -2, not 1", "With W1 transposed it would be right"],
+        ),
         (_net(SLIDE[0], [1.5, -0.5], *SLIDE[2:]), ["should equal XOR", "f(0, 0) ="]),
-        (_net(SLIDE[0], SLIDE[1], [[-1, -1]], [0.75]), ["classifies all four points correctly", "rescale"]),
-        (lambda: (np.array(SLIDE[0], float), np.array(SLIDE[1]), np.array([-2.0, -2.0]), np.array([1.0])),
-         ["W2 should have shape (1, 2), got (2,)", "nn.Linear(2, 1).weight"]),
-        (lambda: (np.array(SLIDE[0], float), np.array(SLIDE[1]), np.array([[-2.0, -2.0]]), 1.0),
-         ["b2 should have shape (1,), got ()", "np.array([c])"]),
-        (lambda: (np.array(SLIDE[0], float), np.array(SLIDE[1]), np.array([[-2.0, -2.0]])),
-         ["should return the four arrays (W1, b1, W2, b2)", "tuple of length 3"]),
+        (
+            _net(SLIDE[0], SLIDE[1], [[-1, -1]], [0.75]),
+            ["classifies all four points correctly", "rescale"],
+        ),
+        (
+            lambda: (
+                np.array(SLIDE[0], float),
+                np.array(SLIDE[1]),
+                np.array([-2.0, -2.0]),
+                np.array([1.0]),
+            ),
+            ["W2 should have shape (1, 2), got (2,)", "nn.Linear(2, 1).weight"],
+        ),
+        (
+            lambda: (np.array(SLIDE[0], float), np.array(SLIDE[1]), np.array([[-2.0, -2.0]]), 1.0),
+            ["b2 should have shape (1,), got ()", "np.array([c])"],
+        ),
+        (
+            lambda: (np.array(SLIDE[0], float), np.array(SLIDE[1]), np.array([[-2.0, -2.0]])),
+            ["should return the four arrays (W1, b1, W2, b2)", "tuple of length 3"],
+        ),
         (lambda: None, ["returned None"]),
         (_raises_value_error, ["raised ValueError"]),
         (_net(SLIDE[0], SLIDE[1], [[np.nan, -2]], [1]), ["W2 contains NaN"]),
     ],
-    ids=["transposed-W1", "swapped-b1-signs", "not-exact", "W2-vector", "b2-scalar",
-         "three-arrays", "none", "raises", "nan"],
+    ids=[
+        "transposed-W1",
+        "swapped-b1-signs",
+        "not-exact",
+        "W2-vector",
+        "b2-scalar",
+        "three-arrays",
+        "none",
+        "raises",
+        "nan",
+    ],
 )
 def test_xor_mlp_rejects_wrong_answers(answer, needles):
     _fails(xor.check_mlp, answer, "Exercise 10.1(c) xor_mlp_weights", *needles)
@@ -386,7 +467,9 @@ def test_mlp_forward_matches_torch(activation):
     X = gen.normal(size=(10, 2))
     with torch.no_grad():
         f_torch = xor.to_torch(*params, activation=activation)(torch.from_numpy(X)).numpy()
-    np.testing.assert_allclose(xor.mlp_forward(X, *params, activation=activation), f_torch, atol=1e-12)
+    np.testing.assert_allclose(
+        xor.mlp_forward(X, *params, activation=activation), f_torch, atol=1e-12
+    )
 
 
 def test_mlp_forward_checks_shapes():

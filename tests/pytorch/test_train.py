@@ -44,6 +44,7 @@ def _params(model):
 # make_mlp
 # ---------------------------------------------------------------------------------------
 
+
 def test_make_mlp_is_the_lectures_mnist_network():
     model = make_mlp([784, 256, 128, 10])
     # The lecture: "there are 235,146 parameters"
@@ -99,11 +100,14 @@ def test_make_mlp_bad_input():
 # Dropout
 # ---------------------------------------------------------------------------------------
 
+
 def test_dropout_active_in_train_and_inactive_in_eval():
     phi = 0.5
     model = make_mlp([10, 200, 3], dropout=phi, seed=0)
     seen = {}
-    model.dropout0.register_forward_hook(lambda m, inp, out: seen.update(h=inp[0].detach(), out=out.detach()))
+    model.dropout0.register_forward_hook(
+        lambda m, inp, out: seen.update(h=inp[0].detach(), out=out.detach())
+    )
     x = torch.randn(50, 10, generator=torch.Generator().manual_seed(1))
 
     model.train()
@@ -136,11 +140,18 @@ def test_dropout_active_in_train_and_inactive_in_eval():
 # fit: determinism
 # ---------------------------------------------------------------------------------------
 
+
 def test_fit_is_deterministic_with_dropout_augmentation_and_shuffling():
     X, y = _toy_classification()
     kwargs = dict(
-        X_val=X[:30], y_val=y[:30], epochs=4, batch_size=16, lr=0.1, momentum=0.9,
-        augment=augment.gaussian_noise(0.1), seed=3,
+        X_val=X[:30],
+        y_val=y[:30],
+        epochs=4,
+        batch_size=16,
+        lr=0.1,
+        momentum=0.9,
+        augment=augment.gaussian_noise(0.1),
+        seed=3,
     )
     runs = []
     for i in range(2):
@@ -174,7 +185,9 @@ def test_fit_leaves_global_rng_and_threads_alone():
 def test_fit_records_one_entry_per_epoch():
     X, y = _toy_classification()
     model = make_mlp([5, 16, 3], seed=0)
-    h = T.fit(model, X, y, X_val=X[:20], y_val=y[:20], epochs=5, lr=0.2, lr_schedule=lambda e: 0.5**e)
+    h = T.fit(
+        model, X, y, X_val=X[:20], y_val=y[:20], epochs=5, lr=0.2, lr_schedule=lambda e: 0.5**e
+    )
     assert h.epochs == 5
     assert len(h.train_error) == len(h.val_loss) == len(h.val_error) == 5
     assert h.lr == pytest.approx([0.2 * 0.5**e for e in range(5)])
@@ -201,6 +214,7 @@ def test_running_train_loss_of_one_full_batch_is_the_loss_before_the_step():
 # ---------------------------------------------------------------------------------------
 # Weight decay and the explicit L2 penalty
 # ---------------------------------------------------------------------------------------
+
 
 def _one_full_batch_step(model, X, y, **kwargs):
     T.fit(model, X, y, epochs=1, batch_size=len(X), optimizer="sgd", **kwargs)
@@ -268,6 +282,7 @@ def test_weight_decay_shrinks_the_weights_over_training():
 # Early stopping
 # ---------------------------------------------------------------------------------------
 
+
 def test_early_stopping_restores_the_best_weights():
     """Tiny noisy data and a big network overfit; early stopping hands back the best epoch."""
     rng = np.random.default_rng(0)
@@ -278,8 +293,17 @@ def test_early_stopping_restores_the_best_weights():
     y_va = f(x_va[:, 0]) + 0.5 * rng.normal(size=200)
     model = make_mlp([1, 128, 128, 1], dtype=torch.float64, seed=0)
     h = T.fit(
-        model, x_tr, y_tr, X_val=x_va, y_val=y_va, loss="mse", optimizer="adam", lr=0.01,
-        epochs=2000, batch_size=12, patience=50,
+        model,
+        x_tr,
+        y_tr,
+        X_val=x_va,
+        y_val=y_va,
+        loss="mse",
+        optimizer="adam",
+        lr=0.01,
+        epochs=2000,
+        batch_size=12,
+        patience=50,
     )
     assert h.stopped_early and h.epochs < 2000
     assert h.restored_best
@@ -292,14 +316,25 @@ def test_early_stopping_restores_the_best_weights():
     restored = T.evaluate(model, x_va, y_va, loss="mse")
     assert restored.loss == pytest.approx(h.best_value, rel=1e-12)
     assert restored.loss == pytest.approx(h.val_loss[h.best_epoch - 1], rel=1e-12)
-    assert T.evaluate(model, x_tr, y_tr, loss="mse").loss == pytest.approx(h.train_loss[h.best_epoch - 1], rel=1e-12)
+    assert T.evaluate(model, x_tr, y_tr, loss="mse").loss == pytest.approx(
+        h.train_loss[h.best_epoch - 1], rel=1e-12
+    )
 
 
 def test_early_stopping_by_validation_error():
     X, y = _toy_classification(n=200)
     model = make_mlp([5, 16, 3], seed=0)
-    h = T.fit(model, X[:150], y[:150], X_val=X[150:], y_val=y[150:], epochs=200, lr=0.5,
-              patience=5, monitor="error")
+    h = T.fit(
+        model,
+        X[:150],
+        y[:150],
+        X_val=X[150:],
+        y_val=y[150:],
+        epochs=200,
+        lr=0.5,
+        patience=5,
+        monitor="error",
+    )
     assert h.best_value == min(h.val_error)
     assert h.best_epoch == 1 + h.val_error.index(min(h.val_error))  # first epoch reaching it
     assert T.evaluate(model, X[150:], y[150:]).error == pytest.approx(h.best_value)
@@ -309,7 +344,15 @@ def test_early_stopping_by_validation_error():
 # Data augmentation
 # ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("aug", [augment.gaussian_noise(0.3), augment.random_shift(2), augment.compose(augment.random_shift(1), augment.gaussian_noise(0.1))])
+
+@pytest.mark.parametrize(
+    "aug",
+    [
+        augment.gaussian_noise(0.3),
+        augment.random_shift(2),
+        augment.compose(augment.random_shift(1), augment.gaussian_noise(0.1)),
+    ],
+)
 @pytest.mark.parametrize("shape", [(6, 784), (6, 28, 28), (6, 1, 28, 28)])
 def test_augmentations_keep_shape_and_type(aug, shape):
     x = np.random.default_rng(0).uniform(size=shape).astype(np.float32)
@@ -319,7 +362,10 @@ def test_augmentations_keep_shape_and_type(aug, shape):
     assert isinstance(out_t, torch.Tensor) and out_t.shape == shape and out_t.dtype == torch.float32
 
 
-@pytest.mark.parametrize("make", [lambda s: augment.gaussian_noise(0.3, seed=s), lambda s: augment.random_shift(2, seed=s)])
+@pytest.mark.parametrize(
+    "make",
+    [lambda s: augment.gaussian_noise(0.3, seed=s), lambda s: augment.random_shift(2, seed=s)],
+)
 def test_augmentations_are_seeded(make):
     x = np.random.default_rng(0).uniform(size=(8, 784))
     a, b, c = make(0), make(0), make(1)
@@ -329,7 +375,9 @@ def test_augmentations_are_seeded(make):
     assert not np.array_equal(a1, a2)  # a fresh draw each call
     assert not np.array_equal(a1, c(x))  # another seed, another draw
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-    np.testing.assert_array_equal(a(x, generator=g1), c(x, generator=g2))  # an explicit generator wins
+    np.testing.assert_array_equal(
+        a(x, generator=g1), c(x, generator=g2)
+    )  # an explicit generator wins
 
 
 def test_gaussian_noise_has_the_right_distribution():
@@ -391,7 +439,9 @@ def test_fit_applies_augment_to_every_training_batch_only():
         calls.append(tuple(xb.shape))
         return xb
 
-    T.fit(make_mlp([5, 8, 3], seed=0), X, y, X_val=X, y_val=y, epochs=3, batch_size=16, augment=record)
+    T.fit(
+        make_mlp([5, 8, 3], seed=0), X, y, X_val=X, y_val=y, epochs=3, batch_size=16, augment=record
+    )
     assert calls == [(16, 5), (16, 5), (16, 5), (2, 5)] * 3  # ceil(50/16) batches per epoch
 
     with pytest.raises(ValueError, match="augment to return"):
@@ -401,6 +451,7 @@ def test_fit_applies_augment_to_every_training_batch_only():
 # ---------------------------------------------------------------------------------------
 # evaluate / predict
 # ---------------------------------------------------------------------------------------
+
 
 def test_evaluate_and_predict_match_numpy():
     X, y = _toy_classification(n=60)
@@ -433,11 +484,16 @@ def test_mse_regression_accepts_1d_targets_and_reports_mse_as_error():
 # Bad input
 # ---------------------------------------------------------------------------------------
 
+
 def _bad_calls():
     X, y = _toy_classification(n=20)
     return [
         (dict(X_train=X, y_train=y[:19]), ValueError, "one target per sample"),
-        (dict(X_train=X[0], y_train=y), ValueError, r"expected X_train of shape \(n, 5\), got \(5,\)"),
+        (
+            dict(X_train=X[0], y_train=y),
+            ValueError,
+            r"expected X_train of shape \(n, 5\), got \(5,\)",
+        ),
         (dict(X_train=X[:, :4], y_train=y), ValueError, r"expected X_train of shape \(n, 5\)"),
         (dict(X_train=X, y_train=y.astype(float)), TypeError, "integer class labels"),
         (dict(X_train=X, y_train=y + 1), ValueError, r"\{0, \.\.\., 2\}.*K = 3"),
@@ -464,7 +520,13 @@ def test_fit_rejects_bad_input_with_a_clear_message(i):
     kwargs, exc, match = _bad_calls()[i]
     model = make_mlp([5, 4, 3], seed=0)
     with pytest.raises(exc, match=match):
-        T.fit(model, kwargs.pop("X_train"), kwargs.pop("y_train"), epochs=kwargs.pop("epochs", 1), **kwargs)
+        T.fit(
+            model,
+            kwargs.pop("X_train"),
+            kwargs.pop("y_train"),
+            epochs=kwargs.pop("epochs", 1),
+            **kwargs,
+        )
 
 
 def test_mse_target_shape_is_checked():
@@ -484,6 +546,7 @@ def test_fit_accepts_tensors_and_rejects_non_models():
 # ---------------------------------------------------------------------------------------
 # Progress bar
 # ---------------------------------------------------------------------------------------
+
 
 class _TTY:
     def __init__(self, tty):
@@ -545,6 +608,7 @@ def test_fit_with_progress_is_quiet_when_not_watched(capfd, monkeypatch):
 # Random restarts
 # ---------------------------------------------------------------------------------------
 
+
 def test_averaging_restarts_reduces_prediction_variance():
     """Measured: the spread of an average of M restarts is well below that of one restart."""
     rng = np.random.default_rng(0)
@@ -554,8 +618,18 @@ def test_averaging_restarts_reduces_prediction_variance():
     M, groups = 4, 4
     make = lambda: make_mlp([1, 32, 32, 1])  # noqa: E731 - fresh init from the restart's seed
     fits = [
-        ensembles.fit_restarts(make, M, x, y, seed=g * M, loss="mse", epochs=60, batch_size=15, lr=0.05,
-                       eval_train=False)
+        ensembles.fit_restarts(
+            make,
+            M,
+            x,
+            y,
+            seed=g * M,
+            loss="mse",
+            epochs=60,
+            batch_size=15,
+            lr=0.05,
+            eval_train=False,
+        )
         for g in range(groups)
     ]
     singles = np.array([T.predict(m, grid) for r in fits for m in r.models])  # (M * groups, 50)

@@ -23,14 +23,13 @@ universal approximation theorem.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from .._util import limit_threads
+from .._util import as_array, limit_threads, one_of, positive_float, positive_int
 from ..engine import activations as _act
-from .._util import as_array, one_of, positive_float, positive_int
 from ..engine.shallow import ShallowNet, least_squares_beta
 
 Array = np.ndarray
@@ -172,7 +171,9 @@ def train_shallow(
     steps = positive_int(steps, "steps", minimum=0)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"expected seed to be an int, got {type(seed).__name__}")
-    start = random_features_fit(x, y, M, activation, np.random.default_rng(seed), scale=scale, spread=spread)
+    start = random_features_fit(
+        x, y, M, activation, np.random.default_rng(seed), scale=scale, spread=spread
+    )
     from ..pytorch.convert import shallow_from_torch, shallow_to_torch
 
     model = shallow_to_torch(start)
@@ -294,14 +295,17 @@ TARGETS: dict[str, Target] = {
     t.name: t
     for t in [
         Target("wiggle", 1, _wiggle, r"f^*(x) = \sin(2\pi x) + \tfrac12 |x - 0.6|"),
-        Target("bump2d", 2, _bump2d, r"f^*(x) = e^{-\|x - (0.35, 0.6)\|^2/0.05} + \tfrac12 \sin(\pi x_1)\, x_2"),
+        Target(
+            "bump2d",
+            2,
+            _bump2d,
+            r"f^*(x) = e^{-\|x - (0.35, 0.6)\|^2/0.05} + \tfrac12 \sin(\pi x_1)\, x_2",
+        ),
     ]
 }
 
 __all__ = [
-    "n_parameters",
     "ShallowNet",
-    "shallow_torch",
     "random_hidden_weights",
     "default_scale",
     "least_squares_beta",

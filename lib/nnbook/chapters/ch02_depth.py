@@ -27,15 +27,15 @@ where noted); the library's :class:`nnbook.engine.mlp.MLP` and Chapter 1's
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._util import limit_threads
-from .._util import as_array, positive_float, positive_int
-from ..engine.shallow import ShallowNet, least_squares_beta
+from .._util import as_array, limit_threads, positive_float, positive_int
 from ..engine.layers import Activation
 from ..engine.mlp import MLP, _check_sizes, count_parameters
+from ..engine.shallow import ShallowNet, least_squares_beta
 
 Array = np.ndarray
 
@@ -227,11 +227,15 @@ def count_linear_pieces(values: Any, rtol: float = 1e-9) -> int:
 def _values(f: Callable[[Array], Any], X: Array) -> Array:
     out = np.asarray(f(X), dtype=np.float64)
     if out.shape not in ((X.shape[0],), (X.shape[0], 1)):
-        raise ValueError(f"expected f to map (n, 1) inputs to (n,) or (n, 1) outputs, got {out.shape}")
+        raise ValueError(
+            f"expected f to map (n, 1) inputs to (n,) or (n, 1) outputs, got {out.shape}"
+        )
     return out.reshape(-1)
 
 
-def sawtooth_sup_error(f: Callable[[Array], Any], k: int, knots: Any = (), n: int = 2**12 + 1) -> float:
+def sawtooth_sup_error(
+    f: Callable[[Array], Any], k: int, knots: Any = (), n: int = 2**12 + 1
+) -> float:
     """max_{x in [0, 1]} |f(x) - T^k(x)| for a continuous piecewise-linear f with kinks at ``knots``.
 
     The difference of two piecewise-linear functions is largest at one of its kinks or at an
@@ -244,7 +248,9 @@ def sawtooth_sup_error(f: Callable[[Array], Any], k: int, knots: Any = (), n: in
     k = _check_k(k)
     n = positive_int(n, "n", minimum=2)
     knots = as_array(knots, "knots", dtype=np.float64).reshape(-1)
-    x = np.concatenate([np.linspace(0, 1, n), np.arange(2**k + 1) / 2**k, knots[(knots >= 0) & (knots <= 1)]])
+    x = np.concatenate(
+        [np.linspace(0, 1, n), np.arange(2**k + 1) / 2**k, knots[(knots >= 0) & (knots <= 1)]]
+    )
     x = np.unique(x)[:, None]
     return float(np.max(np.abs(_values(f, x) - sawtooth(x[:, 0], k))))
 
@@ -383,11 +389,18 @@ def train_depths(
     histories: dict[int, list[float]] = {}
     with _one_thread():
         for L in depths:
-            model = MLP([X.shape[1]] + [width] * L + [y.shape[1]], activation=activation, init=init,
-                        rng=seed, dtype=dtype)
+            model = MLP(
+                [X.shape[1]] + [width] * L + [y.shape[1]],
+                activation=activation,
+                init=init,
+                rng=seed,
+                dtype=dtype,
+            )
             start = SquaredError().forward(model.predict(X), y)
             opt = SGD(model.parameters(), lr=lr, momentum=momentum)
-            hist = fit(model, X, y, loss="squared_error", optimizer=opt, epochs=epochs, B=B, rng=seed + 1)
+            hist = fit(
+                model, X, y, loss="squared_error", optimizer=opt, epochs=epochs, B=B, rng=seed + 1
+            )
             histories[L] = [float(start)] + [float(v) for v in hist["train_loss"]]
     return histories
 

@@ -28,14 +28,14 @@ Arrays are ``(n_samples, n_features)``; a parameter vector theta has shape ``(p,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
+from .._util import as_array, one_of, positive_float, positive_int
 from ..engine import activations as _act
 from ..engine import losses as _losses
-from .._util import as_array, one_of, positive_float, positive_int
 from ..engine.shallow import ShallowNet
 
 Array = np.ndarray
@@ -129,7 +129,9 @@ class SNNRisk:
         """:func:`unpack` with a light check (it runs at every GD step)."""
         theta = np.asarray(theta, dtype=np.float64)
         if theta.shape != (self.p,):
-            raise ValueError(f"expected theta of shape ({self.p},) = ((d + 2) M,), got {theta.shape}")
+            raise ValueError(
+                f"expected theta of shape ({self.p},) = ((d + 2) M,), got {theta.shape}"
+            )
         M, d = self.M, self.d
         return theta[M : M + M * d].reshape(M, d), theta[M + M * d :], theta[:M]
 
@@ -193,7 +195,9 @@ def gradient_descent(
     Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     if not callable(grad):
-        raise TypeError(f"expected grad to be a function theta -> grad R(theta), got {type(grad).__name__}")
+        raise TypeError(
+            f"expected grad to be a function theta -> grad R(theta), got {type(grad).__name__}"
+        )
     theta = as_array(theta0, "theta0").copy()
     schedule = eta if callable(eta) else None
     if schedule is None:
@@ -203,7 +207,11 @@ def gradient_descent(
     trajectory[0] = theta
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(K):
-            eta_k = eta if schedule is None else positive_float(schedule(k), f"eta_{k} (the schedule at k={k})")
+            eta_k = (
+                eta
+                if schedule is None
+                else positive_float(schedule(k), f"eta_{k} (the schedule at k={k})")
+            )
             g = np.asarray(grad(theta), dtype=np.float64)
             if g.shape != theta.shape:
                 raise ValueError(f"expected grad(theta) of shape {theta.shape}, got {g.shape}")
@@ -304,11 +312,13 @@ class Quadratic:
         self.c = float(c)
         self.eigenvalues, self.eigenvectors = np.linalg.eigh(self.A)  # ascending
         if self.eigenvalues[0] < -1e-10 * max(1.0, abs(self.eigenvalues[-1])):
-            raise ValueError(f"expected A positive semi-definite, got an eigenvalue {self.eigenvalues[0]:.3g}")
+            raise ValueError(
+                f"expected A positive semi-definite, got an eigenvalue {self.eigenvalues[0]:.3g}"
+            )
         self.eigenvalues = np.clip(self.eigenvalues, 0.0, None)
 
     @classmethod
-    def least_squares(cls, X, y, ridge: float = 0.0) -> "Quadratic":
+    def least_squares(cls, X, y, ridge: float = 0.0) -> Quadratic:
         """R(theta) = 1/(2N) ||X theta - y||^2 + ridge/2 ||theta||^2 as a :class:`Quadratic`."""
         X = as_array(X, "X", ndim=2)
         y = as_array(y, "y", shape=(X.shape[0],))
@@ -335,7 +345,9 @@ class Quadratic:
         """R(theta); ``theta`` of shape ``(p,)`` or a stack ``(n, p)`` (then shape ``(n,)``)."""
         theta = as_array(theta, "theta", finite=False)
         if theta.shape[-1:] != (self.p,):
-            raise ValueError(f"expected theta of shape ({self.p},) or (n, {self.p}), got {theta.shape}")
+            raise ValueError(
+                f"expected theta of shape ({self.p},) or (n, {self.p}), got {theta.shape}"
+            )
         quad = 0.5 * np.einsum("...i,ij,...j->...", theta, self.A, theta)
         out = quad - theta @ self.b + self.c
         return float(out) if np.ndim(out) == 0 else out
@@ -407,7 +419,9 @@ def measured_rate(errors, tail: int = 10) -> float:
     if e.size <= tail:
         raise ValueError(f"expected more than tail={tail} errors, got {e.size}")
     if np.any(e[-tail - 1 :] <= 0) or not np.all(np.isfinite(e[-tail - 1 :])):
-        raise ValueError("expected positive, finite errors over the tail (GD diverged or converged exactly)")
+        raise ValueError(
+            "expected positive, finite errors over the tail (GD diverged or converged exactly)"
+        )
     return float((e[-1] / e[-tail - 1]) ** (1.0 / tail))
 
 
@@ -446,7 +460,9 @@ def chord_gaps(R: Callable[[Array], float], theta, theta_prime, lambdas) -> Arra
     if np.any((lambdas < 0) | (lambdas > 1)):
         raise ValueError("expected lambdas in [0, 1]")
     Ra, Rb = R(theta), R(theta_prime)
-    return np.array([R(lam * theta + (1 - lam) * theta_prime) - (lam * Ra + (1 - lam) * Rb) for lam in lambdas])
+    return np.array(
+        [R(lam * theta + (1 - lam) * theta_prime) - (lam * Ra + (1 - lam) * Rb) for lam in lambdas]
+    )
 
 
 @dataclass(frozen=True)

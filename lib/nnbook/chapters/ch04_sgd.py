@@ -32,17 +32,18 @@ shape ``(p,)``, in the order of ``model.parameters()`` (W_0, b_0, ..., W_L, b_L,
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from math import ceil
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._util import limit_threads
+from .._util import as_array, as_rng, limit_threads, one_of, positive_float, positive_int
 from ..engine import activations
-from .._util import as_array, one_of, positive_float, positive_int
-from .._util import as_rng
-from ..engine.init import INITIALIZERS, ALIASES, init as draw_weights
-from ..engine.losses import Loss, get as get_loss
+from ..engine.init import ALIASES, INITIALIZERS
+from ..engine.init import init as draw_weights
+from ..engine.losses import Loss
+from ..engine.losses import get as get_loss
 from ..engine.mlp import MLP
 from ..engine.optim import OPTIMIZERS, Optimizer, make_optimizer, minibatches
 
@@ -71,10 +72,7 @@ __all__ = [
     "make_optimizer",
     "compare_optimizers",
     "torch_trajectory_gap",
-    "make_spirals",
 ]
-
-
 
 
 # =========================================================================== finite sums
@@ -115,7 +113,9 @@ class LeastSquaresRisk:
             return self.X, self.y
         idx = np.asarray(idx)
         if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
-            raise ValueError(f"expected idx to be a non-empty 1-D array of row indices, got {idx!r}")
+            raise ValueError(
+                f"expected idx to be a non-empty 1-D array of row indices, got {idx!r}"
+            )
         return self.X[idx], self.y[idx]
 
     def __call__(self, theta: Any, idx: Any = None) -> float:
@@ -182,8 +182,12 @@ def per_sample_gradients(model: MLP, loss: str | Loss, X: Any, y: Any) -> Array:
     X = as_array(X, "X", shape=(None, model.d), dtype=model.dtype)
     y = np.asarray(y)
     if y.shape[:1] != X.shape[:1]:
-        raise ValueError(f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}")
-    return np.stack([model_gradient(model, loss, X[i : i + 1], y[i : i + 1]) for i in range(X.shape[0])])
+        raise ValueError(
+            f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}"
+        )
+    return np.stack(
+        [model_gradient(model, loss, X[i : i + 1], y[i : i + 1]) for i in range(X.shape[0])]
+    )
 
 
 # =========================================================================== mini-batches
@@ -207,7 +211,9 @@ def updates_per_epoch(N: int, B: int, drop_last: bool = False) -> int:
 def _check_batch(N: Any, B: Any, replace: bool) -> tuple[int, int]:
     N, B = positive_int(N, "N"), positive_int(B, "B")
     if not replace and B > N:
-        raise ValueError(f"expected a batch size B <= N = {N} (sampling without replacement), got B = {B}")
+        raise ValueError(
+            f"expected a batch size B <= N = {N} (sampling without replacement), got B = {B}"
+        )
     return N, B
 
 
@@ -232,7 +238,9 @@ def sample_batches(
         stop = min(start + chunk, n_draws)
         keys = rng.random((stop - start, N))
         # the B smallest of N i.i.d. uniform keys sit at a uniformly random B-subset
-        out[start:stop] = np.argpartition(keys, B - 1, axis=1)[:, :B] if B < N else np.argsort(keys, axis=1)
+        out[start:stop] = (
+            np.argpartition(keys, B - 1, axis=1)[:, :B] if B < N else np.argsort(keys, axis=1)
+        )
     return out
 
 
@@ -253,7 +261,9 @@ def minibatch_gradients(
     Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     if not callable(grad):
-        raise TypeError(f"expected grad to be a function idx -> gradient, got {type(grad).__name__}")
+        raise TypeError(
+            f"expected grad to be a function idx -> gradient, got {type(grad).__name__}"
+        )
     batches = sample_batches(N, B, n_draws, rng, replace)
     return np.stack([np.asarray(grad(idx), dtype=np.float64).ravel() for idx in batches])
 
@@ -307,7 +317,9 @@ def unbiasedness_check(
     G = minibatch_gradients(grad, N, B, n_draws, rng, replace)
     full = as_array(full, "full", ndim=1).ravel()
     if full.shape != G.shape[1:]:
-        raise ValueError(f"expected full of shape ({G.shape[1]},) (the gradient's shape), got {full.shape}")
+        raise ValueError(
+            f"expected full of shape ({G.shape[1]},) (the gradient's shape), got {full.shape}"
+        )
     if G.shape[0] < 2:
         raise ValueError(f"expected n_draws >= 2 (to estimate a standard error), got {G.shape[0]}")
     mean = G.mean(axis=0)
@@ -315,7 +327,11 @@ def unbiasedness_check(
     diff = mean - full
     tiny = 1e-12 * max(1.0, float(np.abs(full).max(initial=0.0)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(stderr > tiny, diff / np.where(stderr > tiny, stderr, 1.0), np.where(np.abs(diff) <= tiny, 0.0, np.inf))
+        z = np.where(
+            stderr > tiny,
+            diff / np.where(stderr > tiny, stderr, 1.0),
+            np.where(np.abs(diff) <= tiny, 0.0, np.inf),
+        )
     return UnbiasednessCheck(mean, full, stderr, z, G.shape[0], int(B))
 
 
@@ -336,7 +352,9 @@ def finite_population_correction(N: int, B: int) -> float:
 def _check_G(G: Any) -> Array:
     G = as_array(G, "G (the per-sample gradients)", ndim=2)
     if G.shape[0] < 1:
-        raise ValueError("expected G with at least one row (one per-sample gradient per row), got none")
+        raise ValueError(
+            "expected G with at least one row (one per-sample gradient per row), got none"
+        )
     return G
 
 
@@ -410,8 +428,15 @@ def one_unit_equivalent(model: MLP, atol: float = 1e-12) -> MLP:
     model = _check_model(model)
     gap = symmetry_gap(model)
     if gap > atol:
-        raise ValueError(f"expected a model whose hidden units are identical (symmetry gap <= {atol}), got a gap of {gap:.3g}")
-    small = MLP([model.d] + [1] * model.L + [model.K], activation=model.activation, init="zeros", dtype=model.dtype)
+        raise ValueError(
+            f"expected a model whose hidden units are identical (symmetry gap <= {atol}), got a gap of {gap:.3g}"
+        )
+    small = MLP(
+        [model.d] + [1] * model.L + [model.K],
+        activation=model.activation,
+        init="zeros",
+        dtype=model.dtype,
+    )
     for l, (big, one) in enumerate(zip(model.linears, small.linears)):
         W, b = big.W.data, big.b.data
         if l == 0:
@@ -446,7 +471,9 @@ class ActivationStats(NamedTuple):
     activation: str
 
 
-def _weights_for(init: str | float, d_in: int, d_out: int, rng: np.random.Generator) -> tuple[Array, str]:
+def _weights_for(
+    init: str | float, d_in: int, d_out: int, rng: np.random.Generator
+) -> tuple[Array, str]:
     if isinstance(init, str):
         return draw_weights(init, d_in, d_out, rng), init
     std = positive_float(init, "init (a standard deviation)", allow_zero=True)
@@ -475,11 +502,17 @@ def activation_statistics(
     Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     if not isinstance(init, (str, int, float, np.integer, np.floating)) or isinstance(init, bool):
-        raise TypeError(f"expected init to be a scheme name or a standard deviation, got {type(init).__name__}")
+        raise TypeError(
+            f"expected init to be a scheme name or a standard deviation, got {type(init).__name__}"
+        )
     if isinstance(init, str):
         one_of(ALIASES.get(init, init), "init", list(INITIALIZERS))
     sigma = activations.get(activation)
-    depth, width, n = positive_int(depth, "depth"), positive_int(width, "width"), positive_int(n, "n")
+    depth, width, n = (
+        positive_int(depth, "depth"),
+        positive_int(width, "width"),
+        positive_int(n, "n"),
+    )
     rng = as_rng(rng)
     F = rng.standard_normal((n, width))  # rows are samples, so z_{l+1} = W_l f_l is F W_l^T
     means, stds, grad_stds, label = np.empty(depth), np.empty(depth), np.empty(depth), str(init)
@@ -522,7 +555,9 @@ def _check_data(model: MLP, X: Any, y: Any) -> tuple[Array, Array]:
     X = as_array(X, "X", shape=(None, model.d), dtype=model.dtype)
     y = np.asarray(y)
     if y.shape[:1] != X.shape[:1]:
-        raise ValueError(f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}")
+        raise ValueError(
+            f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}"
+        )
     return X, y
 
 
@@ -549,7 +584,9 @@ def train_trace(
     """
     model = _check_model(model)
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"expected an nnbook.engine.optim optimizer, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"expected an nnbook.engine.optim optimizer, got {type(optimizer).__name__}"
+        )
     loss = get_loss(loss)
     X, y = _check_data(model, X, y)
     N = X.shape[0]
@@ -588,7 +625,13 @@ def train_trace(
 
 
 def _copy_model(model: MLP) -> MLP:
-    twin = MLP(model.sizes, activation=model.activation, init="zeros", dropout=list(model.dropout), dtype=model.dtype)
+    twin = MLP(
+        model.sizes,
+        activation=model.activation,
+        init="zeros",
+        dropout=list(model.dropout),
+        dtype=model.dtype,
+    )
     return twin.load_state_dict(model.state_dict())
 
 
@@ -615,17 +658,29 @@ def compare_optimizers(
     """
     model = _check_model(model)
     if not isinstance(settings, Mapping) or not settings:
-        raise TypeError("expected settings to be a non-empty dict {label: (optimizer name, kwargs)}")
+        raise TypeError(
+            "expected settings to be a non-empty dict {label: (optimizer name, kwargs)}"
+        )
     out = {}
     for label, spec in settings.items():
         if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Mapping)):
-            raise TypeError(f"expected settings[{label!r}] to be a pair (optimizer name, kwargs dict), got {spec!r}")
+            raise TypeError(
+                f"expected settings[{label!r}] to be a pair (optimizer name, kwargs dict), got {spec!r}"
+            )
         name, kwargs = spec
         twin = _copy_model(model)
         opt = make_optimizer(name, twin.parameters(), **kwargs)
         out[label] = train_trace(
-            twin, X, y, opt, loss=loss, B=B, epochs=epochs, rng=np.random.default_rng(seed),
-            evals_per_epoch=evals_per_epoch, num_threads=num_threads,
+            twin,
+            X,
+            y,
+            opt,
+            loss=loss,
+            B=B,
+            epochs=epochs,
+            rng=np.random.default_rng(seed),
+            evals_per_epoch=evals_per_epoch,
+            num_threads=num_threads,
         )
     return out
 
@@ -640,7 +695,9 @@ def _torch_loss(loss: Loss):
         return F.cross_entropy
     if name == "BCEWithLogits":
         return lambda out, y: F.binary_cross_entropy_with_logits(out, y.reshape(out.shape))
-    raise ValueError(f"expected a squared, cross-entropy or binary cross-entropy loss, got {name}")  # pragma: no cover
+    raise ValueError(
+        f"expected a squared, cross-entropy or binary cross-entropy loss, got {name}"
+    )  # pragma: no cover
 
 
 _TORCH_OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
@@ -671,7 +728,9 @@ def torch_trajectory_gap(
     model = _check_model(model)
     one_of(optimizer, "optimizer", list(OPTIMIZERS))
     if any(model.dropout):
-        raise ValueError("expected a model without dropout (the two frameworks would draw different masks)")
+        raise ValueError(
+            "expected a model without dropout (the two frameworks would draw different masks)"
+        )
     loss = get_loss(loss)
     X, y = _check_data(model, X, y)
     steps = positive_int(steps, "steps")
@@ -688,7 +747,9 @@ def torch_trajectory_gap(
     tloss = _torch_loss(loss)
     Xt = torch.from_numpy(np.ascontiguousarray(X))
     yt = torch.from_numpy(np.ascontiguousarray(y))
-    yt = yt.to(Xt.dtype) if yt.is_floating_point() else yt.long()  # class labels: int64, as torch wants
+    yt = (
+        yt.to(Xt.dtype) if yt.is_floating_point() else yt.long()
+    )  # class labels: int64, as torch wants
     rng = np.random.default_rng(seed)
     gaps = np.empty(steps)
     k = 0

@@ -27,14 +27,14 @@ with a forward pass.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._util import limit_threads
+from .._util import as_array, limit_threads, one_of, positive_int
 from ..engine import activations
 from ..engine import losses as _losses
-from .._util import as_array, one_of, positive_int
 
 Array = np.ndarray
 
@@ -55,7 +55,9 @@ __all__ = [
 def _check_weights(Ws: Any, d: int, bias: bool) -> list[Array]:
     """W_0, ..., W_L as float64 matrices whose shapes chain: W_l is (d_{l+1}, d_l [+ 1])."""
     if isinstance(Ws, np.ndarray) or not isinstance(Ws, Sequence) or len(Ws) == 0:
-        raise TypeError(f"expected Ws to be a non-empty list [W_0, ..., W_L] of 2-D arrays, got {type(Ws).__name__}")
+        raise TypeError(
+            f"expected Ws to be a non-empty list [W_0, ..., W_L] of 2-D arrays, got {type(Ws).__name__}"
+        )
     out, d_l = [], d
     extra = 1 if bias else 0
     for l, W in enumerate(Ws):
@@ -70,7 +72,9 @@ def _check_weights(Ws: Any, d: int, bias: bool) -> list[Array]:
 # ---------------------------------------------------------------------------- the two passes
 
 
-def forward_states(x: Any, Ws: Sequence[Any], sigma: str = "tanh", *, bias: bool = False) -> list[Array]:
+def forward_states(
+    x: Any, Ws: Sequence[Any], sigma: str = "tanh", *, bias: bool = False
+) -> list[Array]:
     """The forward pass: the states [x_0, x_1, ..., x_{L+1}] of one sample x.
 
     x_0 = x and x_{l+1} = g_l(x_l, W_l) for l = 0, ..., L, with g_l(x, W) = sigma(W x) for
@@ -109,14 +113,20 @@ def backward_costates(
     Introduced in Chapter 5, Backpropagation.
     """
     if isinstance(xs, np.ndarray) or not isinstance(xs, Sequence):
-        raise TypeError(f"expected xs to be the list [x_0, ..., x_(L+1)] from forward_states, got {type(xs).__name__}")
+        raise TypeError(
+            f"expected xs to be the list [x_0, ..., x_(L+1)] from forward_states, got {type(xs).__name__}"
+        )
     if len(xs) < 2:
-        raise ValueError(f"expected the states [x_0, ..., x_(L+1)] (at least 2) from forward_states, got {len(xs)}")
+        raise ValueError(
+            f"expected the states [x_0, ..., x_(L+1)] (at least 2) from forward_states, got {len(xs)}"
+        )
     xs = [as_array(x, f"x_{l}", ndim=1) for l, x in enumerate(xs)]
     Ws = _check_weights(Ws, xs[0].shape[0], bias)
     L = len(Ws) - 1
     if len(xs) != L + 2:
-        raise ValueError(f"expected {L + 2} states x_0, ..., x_{L + 1} for {L + 1} weight matrices, got {len(xs)}")
+        raise ValueError(
+            f"expected {L + 2} states x_0, ..., x_{L + 1} for {L + 1} weight matrices, got {len(xs)}"
+        )
     p_last = as_array(p_last, "p_last", shape=xs[L + 1].shape)
     act = activations.get(sigma)
 
@@ -146,7 +156,9 @@ def initial_costate(x_last: Any, y: Any, loss: str = "squared_error") -> tuple[f
     fn = _losses.get(one_of(loss, "loss", sorted(_losses.LOSSES)))
     y_arr = np.asarray(y)
     if loss == "cross_entropy" and y_arr.ndim != 0:
-        raise ValueError(f"expected y to be one integer class label for the cross-entropy, got shape {y_arr.shape}")
+        raise ValueError(
+            f"expected y to be one integer class label for the cross-entropy, got shape {y_arr.shape}"
+        )
     y_batch = y_arr.reshape(1) if y_arr.ndim == 0 else y_arr[None]
     value = fn.forward(x_last[None], y_batch)  # a batch of n = 1: the mean is the sample's loss
     return value, fn.backward()[0]
@@ -166,7 +178,13 @@ class BackpropResult(NamedTuple):
 
 
 def backprop(
-    x: Any, y: Any, Ws: Sequence[Any], sigma: str = "tanh", loss: str = "squared_error", *, bias: bool = False
+    x: Any,
+    y: Any,
+    Ws: Sequence[Any],
+    sigma: str = "tanh",
+    loss: str = "squared_error",
+    *,
+    bias: bool = False,
 ) -> BackpropResult:
     """The backpropagation algorithm for a single point (x, y), as on the slide.
 
@@ -198,7 +216,9 @@ def matmul_flops(sizes: Sequence[int], B: int) -> dict[str, int]:
     """
     sizes = [positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
     if len(sizes) < 2:
-        raise ValueError(f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries, got {sizes}")
+        raise ValueError(
+            f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries, got {sizes}"
+        )
     B = positive_int(B, "B")
     per_layer = [2 * B * a * b for a, b in zip(sizes[:-1], sizes[1:])]
     return {"forward": sum(per_layer), "backward": 2 * sum(per_layer) - per_layer[0]}
@@ -207,7 +227,9 @@ def matmul_flops(sizes: Sequence[int], B: int) -> dict[str, int]:
 CLOCKS: dict[str, Callable[[], float]] = {"process": time.process_time, "wall": time.perf_counter}
 
 
-def _best_times(fns: Sequence[Callable[[], Any]], repeats: int, clock: Callable[[], float]) -> list[float]:
+def _best_times(
+    fns: Sequence[Callable[[], Any]], repeats: int, clock: Callable[[], float]
+) -> list[float]:
     """The best of ``repeats`` times of each function, timed in alternation (round r runs
     every function once), so a passing load on the machine hits all alike."""
     best = [float("inf")] * len(fns)
@@ -217,8 +239,6 @@ def _best_times(fns: Sequence[Callable[[], Any]], repeats: int, clock: Callable[
             fn()
             best[i] = min(best[i], clock() - start)
     return best
-
-
 
 
 FRAMEWORKS = ("nnbook", "torch")
@@ -262,7 +282,9 @@ def backprop_cost(
 
     one_of(framework, "framework", FRAMEWORKS)
     if finite_differences and framework != "nnbook":
-        raise ValueError(f"expected framework='nnbook' for finite_differences=True, got {framework!r}")
+        raise ValueError(
+            f"expected framework='nnbook' for finite_differences=True, got {framework!r}"
+        )
     repeats = positive_int(repeats, "repeats")
     timer = CLOCKS[one_of(clock, "clock", sorted(CLOCKS))]
     if threads is not None:

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from .._util import as_array, positive_float, positive_int
-from .._util import as_rng
+from .._util import as_array, as_rng, positive_float, positive_int
 
 Array = np.ndarray
 
@@ -41,13 +41,16 @@ Array = np.ndarray
 # Input checks
 # --------------------------------------------------------------------------------------
 
+
 def _check_Xy(X: Any, y: Any, x_name: str = "X") -> tuple[Array, Array]:
     X = as_array(X, x_name, shape=("n", "d"))
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"expected {x_name} of shape (n, d) with n, d >= 1, got {X.shape}")
     y = as_array(y, "y")
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"expected y of shape ({X.shape[0]},) (one target per row of {x_name}), got {y.shape}")
+        raise ValueError(
+            f"expected y of shape ({X.shape[0]},) (one target per row of {x_name}), got {y.shape}"
+        )
     return X, y
 
 
@@ -61,6 +64,7 @@ def _check_phi(phi: Any) -> float:
 # --------------------------------------------------------------------------------------
 # Weight decay: ridge and its Bayesian reading
 # --------------------------------------------------------------------------------------
+
 
 def ridge(X: Any, y: Any, lam: float, *, penalty_weights: Any = None) -> Array:
     """Ridge regression in closed form: the minimiser of the penalised sum of squares.
@@ -129,6 +133,7 @@ def map_linear_gaussian(X: Any, y: Any, *, noise_var: float, prior_var: float) -
 # Dropout on a linear layer (Exercise 10.5)
 # --------------------------------------------------------------------------------------
 
+
 def expected_dropout_loss(w: Any, H: Any, y: Any, phi: float) -> Array:
     """E over the mask of the squared loss of a linear layer after inverted dropout, per sample.
 
@@ -173,6 +178,7 @@ def dropout_ridge(H: Any, y: Any, phi: float) -> Array:
 # --------------------------------------------------------------------------------------
 # Input noise (data augmentation)
 # --------------------------------------------------------------------------------------
+
 
 def noise_ridge(X: Any, y: Any, sigma: float) -> Array:
     """The minimiser of the expected sum of squares under Gaussian input noise: ridge.
@@ -229,7 +235,9 @@ def l2_penalty(params: Any) -> float:
     try:
         items = list(params)
     except TypeError:
-        raise TypeError(f"expected a torch.nn.Module or an iterable of arrays, got {type(params).__name__}") from None
+        raise TypeError(
+            f"expected a torch.nn.Module or an iterable of arrays, got {type(params).__name__}"
+        ) from None
     total = 0.0
     for p in items:
         if hasattr(p, "detach"):
@@ -242,6 +250,7 @@ def l2_penalty(params: Any) -> float:
 # Cross-validation over a grid
 # --------------------------------------------------------------------------------------
 
+
 def kfold_indices(n: int, K: int = 5, *, seed: int = 0) -> list[tuple[Array, Array]]:
     """K folds of a seeded random permutation of ``0..n-1``: a list of (train_idx, val_idx).
 
@@ -251,11 +260,13 @@ def kfold_indices(n: int, K: int = 5, *, seed: int = 0) -> list[tuple[Array, Arr
     """
     n = positive_int(n, "n")
     K = positive_int(K, "K", minimum=2)
-    if K > n:
+    if n < K:
         raise ValueError(f"expected K <= n (at least one sample per fold), got K = {K} and n = {n}")
     order = np.random.default_rng(seed).permutation(n)
     folds = np.array_split(order, K)
-    return [(np.sort(np.concatenate(folds[:k] + folds[k + 1 :])), np.sort(folds[k])) for k in range(K)]
+    return [
+        (np.sort(np.concatenate(folds[:k] + folds[k + 1 :])), np.sort(folds[k])) for k in range(K)
+    ]
 
 
 def param_grid(**values: Sequence[Any]) -> list[dict[str, Any]]:
@@ -285,7 +296,9 @@ def one_at_a_time(base: Mapping[str, Any], **alternatives: Sequence[Any]) -> lis
     settings = [dict(base)]
     for name, vals in alternatives.items():
         if name not in base:
-            raise ValueError(f"expected alternatives for hyperparameters in base {sorted(base)}, got {name!r}")
+            raise ValueError(
+                f"expected alternatives for hyperparameters in base {sorted(base)}, got {name!r}"
+            )
         if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence):
             raise ValueError(f"expected a list of values for {name}, got {vals!r}")
         for v in vals:
@@ -363,28 +376,38 @@ def cross_validate(
     Introduced in Chapter 6, Tricks of the trade.
     """
     if not callable(score):
-        raise TypeError(f"expected score to be a callable score(setting, X_train, y_train, X_val, y_val), got {type(score).__name__}")
+        raise TypeError(
+            f"expected score to be a callable score(setting, X_train, y_train, X_val, y_val), got {type(score).__name__}"
+        )
     if isinstance(grid, Mapping):
         settings = param_grid(**grid)
     elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)) and len(grid) > 0:
         settings = []
         for s in grid:
             if not isinstance(s, Mapping):
-                raise TypeError(f"expected grid to be a dict of lists or a list of dicts, got an element {s!r}")
+                raise TypeError(
+                    f"expected grid to be a dict of lists or a list of dicts, got an element {s!r}"
+                )
             settings.append(dict(s))
     else:
-        raise TypeError(f"expected grid to be a dict of lists or a non-empty list of dicts, got {grid!r}")
+        raise TypeError(
+            f"expected grid to be a dict of lists or a non-empty list of dicts, got {grid!r}"
+        )
     X = as_array(X, "X", dtype=None)
     y = as_array(y, "y", dtype=None)
     if X.ndim < 2:
         raise ValueError(f"expected X of shape (n, d), got {X.shape}")
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"expected y of shape ({X.shape[0]},) (one target per row of X), got {y.shape}")
+        raise ValueError(
+            f"expected y of shape ({X.shape[0]},) (one target per row of X), got {y.shape}"
+        )
     folds = kfold_indices(X.shape[0], K, seed=seed)  # the same K folds for every setting
     errors = np.empty((len(settings), K))
     for s, setting in enumerate(settings):
         for k, (tr, va) in enumerate(folds):  # train on the other K - 1 folds, validate on fold k
-            errors[s, k] = _check_score(score(dict(setting), X[tr], y[tr], X[va], y[va]), setting, k)
+            errors[s, k] = _check_score(
+                score(dict(setting), X[tr], y[tr], X[va], y[va]), setting, k
+            )
     return CVResult(settings, errors)  # CV error of setting s: errors[s].mean()
 
 

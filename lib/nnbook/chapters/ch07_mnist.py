@@ -32,17 +32,17 @@ Arrays are ``(n_samples, 784)``: pixel values 0..255 (integers) or already scale
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from torch import nn
 
-from .._util import limit_threads
+from .._util import as_array, limit_threads, positive_float, positive_int
 from ..pytorch import train as _train
 from ..pytorch.inputs import _check_seed
 from ..pytorch.models import make_mlp
-from .._util import as_array, positive_float, positive_int
 
 __all__ = [
     "MNIST_SIZES",
@@ -94,6 +94,7 @@ _K = MNIST_SIZES[-1]
 # Inputs
 # --------------------------------------------------------------------------------------
 
+
 def scale_pixels(X: Any, name: str = "X") -> np.ndarray:
     """Images ``(n, 784)`` as float32 in [0, 1]: pixel values 0..255 are divided by 255.
 
@@ -104,17 +105,23 @@ def scale_pixels(X: Any, name: str = "X") -> np.ndarray:
     """
     arr = as_array(X, name, dtype=None)
     if arr.ndim == 3 and arr.shape[1:] == (28, 28):
-        raise ValueError(f"expected {name} of shape (n, {_D}), got {arr.shape} (load the images with flatten=True)")
+        raise ValueError(
+            f"expected {name} of shape (n, {_D}), got {arr.shape} (load the images with flatten=True)"
+        )
     arr = as_array(arr, name, shape=(None, _D), dtype=None)
     if arr.shape[0] == 0:
         raise ValueError(f"expected {name} to hold at least one image, got shape {arr.shape}")
     if np.issubdtype(arr.dtype, np.integer):
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi > 255:
-            raise ValueError(f"expected {name} to hold pixel values 0..255, got values in {lo}..{hi}")
+            raise ValueError(
+                f"expected {name} to hold pixel values 0..255, got values in {lo}..{hi}"
+            )
         return arr.astype(np.float32) / np.float32(255)
     if not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(f"expected {name} to hold integer pixels 0..255 or floats in [0, 1], got dtype {arr.dtype}")
+        raise TypeError(
+            f"expected {name} to hold integer pixels 0..255 or floats in [0, 1], got dtype {arr.dtype}"
+        )
     lo, hi = float(arr.min()), float(arr.max())
     if lo < 0 or hi > 1:
         raise ValueError(
@@ -130,7 +137,9 @@ def _labels(y: Any, name: str, n: int) -> np.ndarray:
     if len(arr) != n:
         raise ValueError(f"expected {name} of shape ({n},) (one label per image), got {arr.shape}")
     if arr.min() < 0 or arr.max() > _K - 1:
-        raise ValueError(f"expected {name} in 0..{_K - 1}, got labels from {arr.min()} to {arr.max()}")
+        raise ValueError(
+            f"expected {name} in 0..{_K - 1}, got labels from {arr.min()} to {arr.max()}"
+        )
     return arr.astype(np.int64)
 
 
@@ -138,11 +147,10 @@ def _threads_arg(num_threads: Any) -> int | None:
     return None if num_threads is None else positive_int(num_threads, "num_threads")
 
 
-
-
 # --------------------------------------------------------------------------------------
 # The four models
 # --------------------------------------------------------------------------------------
+
 
 def fit_nn(
     X_train: Any,
@@ -178,8 +186,17 @@ def fit_nn(
         raise ValueError(f"expected sizes = [784, d_1, ..., d_L, 10], got {sizes!r}")
     model = make_mlp(list(sizes), activation="relu", dropout=dropout, seed=seed)
     _train.fit(
-        model, X, y, epochs=epochs, batch_size=batch_size, lr=lr, optimizer="adam",
-        weight_decay=weight_decay, penalize="weights", eval_train=False, seed=seed,
+        model,
+        X,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer="adam",
+        weight_decay=weight_decay,
+        penalize="weights",
+        eval_train=False,
+        seed=seed,
         num_threads=_threads_arg(num_threads),
     )
     return model
@@ -208,8 +225,16 @@ def fit_logistic(
     y = _labels(y_train, "y_train", len(X))
     model = make_mlp([_D, _K], seed=seed)
     _train.fit(
-        model, X, y, epochs=epochs, batch_size=batch_size, lr=lr, optimizer="adam",
-        eval_train=False, seed=seed, num_threads=_threads_arg(num_threads),
+        model,
+        X,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer="adam",
+        eval_train=False,
+        seed=seed,
+        num_threads=_threads_arg(num_threads),
     )
     return model
 
@@ -263,7 +288,9 @@ def predict_labels(model: Any, X: Any) -> np.ndarray:
         return _train.predict_labels(model, Xs).astype(np.int64)
     if hasattr(model, "predict"):
         return np.asarray(model.predict(Xs), dtype=np.int64)
-    raise TypeError(f"expected a torch.nn.Module or a fitted scikit-learn classifier, got {type(model).__name__}")
+    raise TypeError(
+        f"expected a torch.nn.Module or a fitted scikit-learn classifier, got {type(model).__name__}"
+    )
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, K: int = _K) -> np.ndarray:
@@ -281,15 +308,20 @@ def confusion_matrix(y_true: Any, y_pred: Any, K: int = _K) -> np.ndarray:
         raise ValueError(f"expected y_pred of shape ({len(t)},) like y_true, got {p.shape}")
     for name, a in (("y_true", t), ("y_pred", p)):
         if not np.issubdtype(a.dtype, np.integer):
-            raise TypeError(f"expected {name} to hold integer labels 0..{K - 1}, got dtype {a.dtype}")
+            raise TypeError(
+                f"expected {name} to hold integer labels 0..{K - 1}, got dtype {a.dtype}"
+            )
         if a.size and (a.min() < 0 or a.max() >= K):
-            raise ValueError(f"expected {name} in 0..{K - 1}, got labels from {a.min()} to {a.max()}")
+            raise ValueError(
+                f"expected {name} in 0..{K - 1}, got labels from {a.min()} to {a.max()}"
+            )
     return np.bincount(t.astype(np.int64) * K + p.astype(np.int64), minlength=K * K).reshape(K, K)
 
 
 # --------------------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------------------
+
 
 @dataclass
 class ModelResult:
@@ -422,13 +454,17 @@ def run_table(
     """
     for attr in ("X_train", "y_train", "X_test", "y_test"):
         if not hasattr(dataset, attr):
-            raise TypeError(f"expected a Dataset with X_train, y_train, X_test, y_test, got {type(dataset).__name__}")
+            raise TypeError(
+                f"expected a Dataset with X_train, y_train, X_test, y_test, got {type(dataset).__name__}"
+            )
     X_train = scale_pixels(dataset.X_train, "X_train")
     X_test = scale_pixels(dataset.X_test, "X_test")
     y_train = _labels(dataset.y_train, "y_train", len(X_train))
     y_test = _labels(dataset.y_test, "y_test", len(X_test))
     if isinstance(models, str) or not isinstance(models, Sequence) or len(models) == 0:
-        raise TypeError(f"expected models to be a non-empty list of keys from {list(MODELS)}, got {models!r}")
+        raise TypeError(
+            f"expected models to be a non-empty list of keys from {list(MODELS)}, got {models!r}"
+        )
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         raise ValueError(f"expected models from {list(MODELS)}, got unknown {unknown}")
@@ -469,8 +505,15 @@ def run_table(
                 )
             )
     settings = dict(
-        epochs=epochs, batch_size=batch_size, lr=lr, optimizer="adam", weight_decay=weight_decay,
-        dropout=dropout, lda_shrinkage=lda_shrinkage, seed=seed, num_threads=num_threads,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer="adam",
+        weight_decay=weight_decay,
+        dropout=dropout,
+        lda_shrinkage=lda_shrinkage,
+        seed=seed,
+        num_threads=num_threads,
     )
     return MNISTTable(
         rows=rows,

@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..engine import activations as _activations
 from .._util import as_array, positive_float, positive_int
+from ..engine import activations as _activations
 
 #: The activations ``torch.nn.RNN`` implements (its ``nonlinearity`` argument).
 RNN_ACTIVATIONS = ("tanh", "relu")
@@ -57,7 +57,9 @@ def elman_forward(
     Introduced in Chapter 8, When to use deep learning.
     """
     if activation not in RNN_ACTIVATIONS:
-        raise ValueError(f"expected activation to be one of {list(RNN_ACTIVATIONS)}, got {activation!r}")
+        raise ValueError(
+            f"expected activation to be one of {list(RNN_ACTIVATIONS)}, got {activation!r}"
+        )
     sigma = _activations.get(activation).f
     X = as_array(X, "X")
     if X.ndim not in (2, 3):
@@ -125,23 +127,31 @@ class ElmanRNN(nn.Module):
         if phi >= 1:
             raise ValueError(f"expected dropout rate phi in [0, 1), got {phi}")
         if activation not in RNN_ACTIVATIONS:
-            raise ValueError(f"expected activation to be one of {list(RNN_ACTIVATIONS)}, got {activation!r}")
+            raise ValueError(
+                f"expected activation to be one of {list(RNN_ACTIVATIONS)}, got {activation!r}"
+            )
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"expected dtype to be a floating torch.dtype, got {dtype!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+        ):
             raise ValueError(f"expected seed to be an int >= 0 or None, got {seed!r}")
         self.activation = activation
         with torch.random.fork_rng(devices=[], enabled=seed is not None):
             if seed is not None:
                 torch.manual_seed(int(seed))
-            self.rnn = nn.RNN(self.d, self.M, nonlinearity=activation, batch_first=True, dtype=dtype)
+            self.rnn = nn.RNN(
+                self.d, self.M, nonlinearity=activation, batch_first=True, dtype=dtype
+            )
             self.dropout = nn.Dropout(phi)
             self.beta = nn.Linear(self.M, self.K, dtype=dtype)
 
     def hidden_states(self, X: torch.Tensor) -> torch.Tensor:
         """All hidden states h_1, ..., h_tau, shape ``(n, tau, M)``, for ``X`` of shape ``(n, tau, d)``."""
         if not isinstance(X, torch.Tensor):
-            raise TypeError(f"expected X to be a torch.Tensor of shape (n, tau, {self.d}), got {type(X).__name__}")
+            raise TypeError(
+                f"expected X to be a torch.Tensor of shape (n, tau, {self.d}), got {type(X).__name__}"
+            )
         if X.ndim != 3 or X.shape[2] != self.d:
             raise ValueError(f"expected X of shape (n, tau, {self.d}), got {tuple(X.shape)}")
         H, _ = self.rnn(X)

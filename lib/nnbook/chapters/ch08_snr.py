@@ -20,8 +20,9 @@ error (optionally by batch means, for serially correlated errors such as daily s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -46,6 +47,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 # The data: a known f* plus noise at a chosen signal-to-noise ratio
 # --------------------------------------------------------------------------------------
+
 
 def friedman1(X: Any) -> np.ndarray:
     """Friedman's first test function (Friedman, 1991), a smooth nonlinear part plus a linear part.
@@ -131,13 +133,16 @@ def r2_score(y: Any, y_hat: Any) -> float:
         raise ValueError(f"expected at least 2 targets for R^2, got {len(y)}")
     ss_tot = float(np.sum((y - y.mean()) ** 2))
     if ss_tot == 0:
-        raise ValueError("expected targets y that are not all equal (R^2 divides by their variance)")
+        raise ValueError(
+            "expected targets y that are not all equal (R^2 divides by their variance)"
+        )
     return 1.0 - float(np.sum((y - y_hat) ** 2)) / ss_tot
 
 
 # --------------------------------------------------------------------------------------
 # The two models
 # --------------------------------------------------------------------------------------
+
 
 class LeastSquares:
     """The linear model f(x) = beta_0 + beta^T x, fit by least squares (or ridge).
@@ -155,7 +160,7 @@ class LeastSquares:
         self.beta_0: float | None = None
         self.beta: np.ndarray | None = None
 
-    def fit(self, X: Any, y: Any) -> "LeastSquares":
+    def fit(self, X: Any, y: Any) -> LeastSquares:
         """Fit beta_0 and beta; returns ``self``."""
         X = as_array(X, "X", ndim=2)
         y = as_array(y, "y", shape=(X.shape[0],))
@@ -223,7 +228,7 @@ class MLPRegressor:
         self.model = None
         self.history = None
 
-    def fit(self, X: Any, y: Any) -> "MLPRegressor":
+    def fit(self, X: Any, y: Any) -> MLPRegressor:
         """Train on ``X`` ``(n, d)`` and ``y`` ``(n,)``; returns ``self``."""
         from ..pytorch import train  # torch is imported only when a network is trained
         from ..pytorch.models import make_mlp
@@ -233,7 +238,9 @@ class MLPRegressor:
         n = X.shape[0]
         n_val = int(round(self.val_fraction * n))
         if n_val < 1 or n - n_val < 1:
-            raise ValueError(f"expected enough samples for a validation split of {self.val_fraction}, got n = {n}")
+            raise ValueError(
+                f"expected enough samples for a validation split of {self.val_fraction}, got n = {n}"
+            )
         self._x_mean, self._x_sd = X.mean(axis=0), X.std(axis=0) + 1e-12
         self._y_mean, self._y_sd = y.mean(), y.std() + 1e-12
         Z = ((X - self._x_mean) / self._x_sd).astype(np.float32)
@@ -243,9 +250,20 @@ class MLPRegressor:
         B = self.batch_size or max(16, len(tr) // 8)
         self.model = make_mlp([X.shape[1], *self.hidden, 1], "relu", seed=self.seed)
         self.history = train.fit(
-            self.model, Z[tr], t[tr], X_val=Z[val], y_val=t[val], loss="mse",
-            epochs=self.epochs, batch_size=B, lr=self.lr, optimizer="adam",
-            patience=self.patience, eval_train=False, seed=self.seed, num_threads=self.num_threads,
+            self.model,
+            Z[tr],
+            t[tr],
+            X_val=Z[val],
+            y_val=t[val],
+            loss="mse",
+            epochs=self.epochs,
+            batch_size=B,
+            lr=self.lr,
+            optimizer="adam",
+            patience=self.patience,
+            eval_train=False,
+            seed=self.seed,
+            num_threads=self.num_threads,
         )
         return self
 
@@ -267,6 +285,7 @@ class MLPRegressor:
 # --------------------------------------------------------------------------------------
 # Comparing the two: paired differences and the sweep
 # --------------------------------------------------------------------------------------
+
 
 class PairedDifference(NamedTuple):
     """Mean of the paired differences a_i - b_i, its standard error, and how many units it used."""
@@ -296,7 +315,9 @@ def paired_difference(a: Any, b: Any, *, block: int = 1) -> PairedDifference:
         J = len(D) // block
         D = D[: J * block].reshape(J, block).mean(axis=1)
     if len(D) < 2:
-        raise ValueError(f"expected at least 2 (blocks of) paired differences for a standard error, got {len(D)}")
+        raise ValueError(
+            f"expected at least 2 (blocks of) paired differences for a standard error, got {len(D)}"
+        )
     return PairedDifference(float(D.mean()), float(D.std(ddof=1) / np.sqrt(len(D))), len(D))
 
 
@@ -314,7 +335,9 @@ def advantage_vanishes(snrs: Any, diffs: Any) -> float | None:
     snrs = as_array(snrs, "snrs", ndim=1)
     diffs = as_array(diffs, "diffs", shape=(len(snrs), None))
     if diffs.shape[1] < 2:
-        raise ValueError(f"expected at least 2 seeds (columns of diffs) for a standard error, got {diffs.shape[1]}")
+        raise ValueError(
+            f"expected at least 2 seeds (columns of diffs) for a standard error, got {diffs.shape[1]}"
+        )
     for k in np.argsort(-snrs, kind="stable"):
         mean = diffs[k].mean()
         se = diffs[k].std(ddof=1) / np.sqrt(diffs.shape[1])
@@ -361,11 +384,17 @@ class SNRSweep:
         out = []
         for i, n in enumerate(self.n_train):
             for k, s in enumerate(self.snrs):
-                out.append({
-                    "n": n, "SNR": float(s), "ceiling": float(self.ceiling[k]),
-                    "R2 linear": float(self.r2_linear[i, k].mean()), "R2 MLP": float(self.r2_net[i, k].mean()),
-                    "MLP - linear": float(mean[i, k]), "SE": float(se[i, k]),
-                })
+                out.append(
+                    {
+                        "n": n,
+                        "SNR": float(s),
+                        "ceiling": float(self.ceiling[k]),
+                        "R2 linear": float(self.r2_linear[i, k].mean()),
+                        "R2 MLP": float(self.r2_net[i, k].mean()),
+                        "MLP - linear": float(mean[i, k]),
+                        "SE": float(se[i, k]),
+                    }
+                )
         return out
 
 
@@ -394,9 +423,11 @@ def snr_sweep(
     if isinstance(n_train, (int, np.integer)):
         n_train = [n_train]
     n_train = [positive_int(n, "n_train", minimum=10) for n in n_train]
-    seeds = list(range(positive_int(seeds, "seeds"))) if isinstance(seeds, (int, np.integer)) else [
-        _check_seed(r) for r in seeds
-    ]
+    seeds = (
+        list(range(positive_int(seeds, "seeds")))
+        if isinstance(seeds, (int, np.integer))
+        else [_check_seed(r) for r in seeds]
+    )
     if len(seeds) < 1:
         raise ValueError("expected at least one seed")
     r2_net = np.empty((len(n_train), len(snrs), len(seeds)))

@@ -32,8 +32,8 @@ from .download import (
 from .idx import read_idx, write_idx
 from .islp import NYSE_COLUMNS, load_default, load_hitters, load_nyse, nyse_lagged
 from .mnist import MNIST_FILES, MNIST_MIRRORS, load_mnist, load_mnist_subset
-from .synthetic import make_spirals
 from .spam import SPAM_FEATURES, SPAM_FILE, SPAM_MIRRORS, load_spam, read_spam
+from .synthetic import make_spirals
 
 __all__ = [
     "DEFAULT_TIMEOUT",

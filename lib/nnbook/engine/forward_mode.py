@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,9 @@ def _as_real(x: Any, name: str) -> float:
         return x
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         shown = f" {x!r}" if isinstance(x, str) else ""
-        raise TypeError(f"expected {name} to be a real number (int or float), got {type(x).__name__}{shown}")
+        raise TypeError(
+            f"expected {name} to be a real number (int or float), got {type(x).__name__}{shown}"
+        )
     return float(x)
 
 
@@ -89,20 +92,28 @@ class Dual:
         self.value = _as_real(value, "value")
         self.deriv = _as_real(deriv, "deriv")
         if counter is not None and not isinstance(counter, OpCounter):
-            raise TypeError(f"expected counter to be an OpCounter or None, got {type(counter).__name__}")
+            raise TypeError(
+                f"expected counter to be an OpCounter or None, got {type(counter).__name__}"
+            )
         self.counter = counter
 
     @staticmethod
-    def _lift(other: Any) -> "Dual":
+    def _lift(other: Any) -> Dual:
         if isinstance(other, Dual):
             return other
         if isinstance(other, Value) or not isinstance(other, numbers.Real):
-            raise TypeError(f"cannot combine a Dual with {type(other).__name__}; expected a Dual or a real number")
+            raise TypeError(
+                f"cannot combine a Dual with {type(other).__name__}; expected a Dual or a real number"
+            )
         return Dual(other)  # a constant: derivative 0
 
-    def _out(self, value: float, deriv: float, other: "Dual | None" = None) -> "Dual":
+    def _out(self, value: float, deriv: float, other: Dual | None = None) -> Dual:
         """The result of one operation; counts it if an input carries a counter."""
-        counter = self.counter if self.counter is not None else (other.counter if other is not None else None)
+        counter = (
+            self.counter
+            if self.counter is not None
+            else (other.counter if other is not None else None)
+        )
         if counter is not None:
             counter.n += 1
         out = Dual.__new__(Dual)  # skip the input checks: value and deriv are floats already
@@ -110,44 +121,48 @@ class Dual:
         return out
 
     # (a + a' eps) op (b + b' eps), keeping only the terms up to eps
-    def __add__(self, other: Any) -> "Dual":
+    def __add__(self, other: Any) -> Dual:
         """(a + b)' = a' + b'."""
         o = self._lift(other)
         return self._out(self.value + o.value, self.deriv + o.deriv, o)
 
-    def __sub__(self, other: Any) -> "Dual":
+    def __sub__(self, other: Any) -> Dual:
         """(a - b)' = a' - b'."""
         o = self._lift(other)
         return self._out(self.value - o.value, self.deriv - o.deriv, o)
 
-    def __mul__(self, other: Any) -> "Dual":
+    def __mul__(self, other: Any) -> Dual:
         """(a b)' = a' b + a b'."""
         o = self._lift(other)
         return self._out(self.value * o.value, self.deriv * o.value + self.value * o.deriv, o)
 
-    def __truediv__(self, other: Any) -> "Dual":
+    def __truediv__(self, other: Any) -> Dual:
         """(a / b)' = (a' b - a b') / b^2."""
         o = self._lift(other)
         if o.value == 0:
             raise ZeroDivisionError("Dual division by zero: the divisor's value is 0")
-        return self._out(self.value / o.value, (self.deriv * o.value - self.value * o.deriv) / o.value**2, o)
+        return self._out(
+            self.value / o.value, (self.deriv * o.value - self.value * o.deriv) / o.value**2, o
+        )
 
-    def __pow__(self, k: Any) -> "Dual":
+    def __pow__(self, k: Any) -> Dual:
         """(a^k)' = k a^(k-1) a' for a constant number k."""
         if isinstance(k, Dual):
             raise TypeError("Dual ** Dual is not supported; the exponent must be a number")
         k = _as_real(k, "the exponent")
         if self.value < 0 and not k.is_integer():
-            raise ValueError(f"a negative base ({self.value}) to a non-integer power ({k}) is not a real number")
+            raise ValueError(
+                f"a negative base ({self.value}) to a non-integer power ({k}) is not a real number"
+            )
         if self.value == 0 and k < 0:
             raise ZeroDivisionError(f"0 ** {k} is undefined")
         return self._out(self.value**k, k * self.value ** (k - 1) * self.deriv)
 
-    def __neg__(self) -> "Dual":
+    def __neg__(self) -> Dual:
         """(-a)' = -a'."""
         return self._out(-self.value, -self.deriv)
 
-    def exp(self) -> "Dual":
+    def exp(self) -> Dual:
         """(e^a)' = e^a a'."""
         try:
             e = math.exp(self.value)
@@ -155,37 +170,37 @@ class Dual:
             raise OverflowError(f"exp({self.value}) overflows a float") from None
         return self._out(e, e * self.deriv)
 
-    def log(self) -> "Dual":
+    def log(self) -> Dual:
         """(log a)' = a' / a, for a > 0."""
         if self.value <= 0:
             raise ValueError(f"log expects value > 0, got {self.value}")
         return self._out(math.log(self.value), self.deriv / self.value)
 
-    def tanh(self) -> "Dual":
+    def tanh(self) -> Dual:
         """(tanh a)' = (1 - tanh(a)^2) a'."""
         t = math.tanh(self.value)
         return self._out(t, (1 - t * t) * self.deriv)
 
-    def sigmoid(self) -> "Dual":
+    def sigmoid(self) -> Dual:
         """(sigma(a))' = sigma(a) (1 - sigma(a)) a'."""
         a = self.value
         s = 1 / (1 + math.exp(-a)) if a >= 0 else math.exp(a) / (1 + math.exp(a))
         return self._out(s, s * (1 - s) * self.deriv)
 
-    def relu(self) -> "Dual":
+    def relu(self) -> Dual:
         """(max(0, a))' = 1[a > 0] a' (0 at the kink, as in PyTorch)."""
         return self._out(max(0.0, self.value), self.deriv if self.value > 0 else 0.0)
 
-    def __radd__(self, other: Any) -> "Dual":
+    def __radd__(self, other: Any) -> Dual:
         return self._lift(other) + self
 
-    def __rsub__(self, other: Any) -> "Dual":
+    def __rsub__(self, other: Any) -> Dual:
         return self._lift(other) - self
 
-    def __rmul__(self, other: Any) -> "Dual":
+    def __rmul__(self, other: Any) -> Dual:
         return self._lift(other) * self
 
-    def __rtruediv__(self, other: Any) -> "Dual":
+    def __rtruediv__(self, other: Any) -> Dual:
         return self._lift(other) / self
 
     def __repr__(self) -> str:
@@ -214,7 +229,9 @@ def _outputs(y: Any, kind: type) -> list:
     return items
 
 
-def jvp(f: Callable[[list], Any], x: Sequence[float], v: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def jvp(
+    f: Callable[[list], Any], x: Sequence[float], v: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Return f(x) and the Jacobian-vector product J_f(x) v, both of shape (m,), in one pass.
 
     Seeds input j with ``Dual(x_j, v_j)``: then f(x + v eps) = f(x) + (J v) eps. ``f``
@@ -329,7 +346,9 @@ class TanhNetwork:
     @staticmethod
     def _matvec(W: np.ndarray, xs: list) -> list:
         # row . xs = W[i, 0] x_0 + W[i, 1] x_1 + ..., one multiplication and one addition per term
-        return [reduce(lambda acc, t: acc + t, (float(w) * x for w, x in zip(row, xs))) for row in W]
+        return [
+            reduce(lambda acc, t: acc + t, (float(w) * x for w, x in zip(row, xs))) for row in W
+        ]
 
     def __call__(self, xs: Sequence[Any]) -> list:
         if len(xs) != self.W_0.shape[1]:
@@ -391,9 +410,15 @@ def jacobian_costs(
                 "reverse_passes": rev.passes,
                 "forward_ops": fwd.ops,
                 "reverse_ops": rev.ops,
-                "forward_seconds": _best_time(lambda: jacobian_forward(f, x), repeats) if timing else math.nan,
-                "reverse_seconds": _best_time(lambda: jacobian_reverse(f, x), repeats) if timing else math.nan,
-                "max_abs_error": float(max(np.abs(fwd.jacobian - exact).max(), np.abs(rev.jacobian - exact).max())),
+                "forward_seconds": _best_time(lambda: jacobian_forward(f, x), repeats)
+                if timing
+                else math.nan,
+                "reverse_seconds": _best_time(lambda: jacobian_reverse(f, x), repeats)
+                if timing
+                else math.nan,
+                "max_abs_error": float(
+                    max(np.abs(fwd.jacobian - exact).max(), np.abs(rev.jacobian - exact).max())
+                ),
             }
         )
     return rows

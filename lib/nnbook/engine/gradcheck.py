@@ -14,7 +14,8 @@ the central difference, whose error is O(eps^2) (plus a rounding error of about
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,9 @@ def numerical_gradient(f: Callable[[Array], float], theta: Array, eps: float = 1
     """
     if not isinstance(theta, np.ndarray) or theta.dtype != np.float64:
         got = theta.dtype if isinstance(theta, np.ndarray) else type(theta).__name__
-        raise TypeError(f"expected theta to be a float64 numpy array (finite differences need float64), got {got}")
+        raise TypeError(
+            f"expected theta to be a float64 numpy array (finite differences need float64), got {got}"
+        )
     if not theta.flags.writeable:
         raise ValueError("expected theta to be writeable: it is perturbed in place")
     if not eps > 0:
@@ -93,7 +96,10 @@ def gradient_errors(
         def R(_: Array) -> float:
             return loss.forward(model.forward(X), y)
 
-        errors = {p.name: relative_error(p.grad, numerical_gradient(R, p.data, eps)) for p in model.parameters()}
+        errors = {
+            p.name: relative_error(p.grad, numerical_gradient(R, p.data, eps))
+            for p in model.parameters()
+        }
         if wrt_input:
             errors["X"] = relative_error(dX, numerical_gradient(R, X, eps))
     finally:

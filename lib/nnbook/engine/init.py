@@ -27,13 +27,13 @@ uniform form); ``glorot_uniform``, ``glorot_normal`` and ``he_normal`` are accep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import sqrt
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .._util import as_rng
-from .._util import one_of, positive_int
+from .._util import as_rng, one_of, positive_int
 
 Array = np.ndarray
 
@@ -54,7 +54,9 @@ def as_float_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
-def zeros(d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64) -> Array:
+def zeros(
+    d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64
+) -> Array:
     """W_l = 0. Every hidden unit then computes the same function and receives the same
     gradient, so they stay identical forever: the symmetry problem.
 
@@ -63,7 +65,9 @@ def zeros(d_in: int, d_out: int, rng: np.random.Generator | int | None = None, d
     return np.zeros((d_out, d_in), dtype=as_float_dtype(dtype))
 
 
-def small(d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64) -> Array:
+def small(
+    d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64
+) -> Array:
     """Small random values, [W_l]_{ij} ~ N(0, 0.01^2). Breaks the symmetry, but the signal
     shrinks by a factor of about 0.01 sqrt(d_in) per layer, so deep networks start dead.
 
@@ -96,7 +100,9 @@ def xavier_normal(
     return (std * as_rng(rng).standard_normal((d_out, d_in))).astype(as_float_dtype(dtype))
 
 
-def he(d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64) -> Array:
+def he(
+    d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64
+) -> Array:
     """He (normal): [W_l]_{ij} ~ N(0, 2 / d_l). ReLU zeroes half of its inputs, and the
     factor 2 makes up for it, so E|f_{l+1}|^2 stays roughly constant across depth.
 
@@ -106,7 +112,9 @@ def he(d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtyp
     return (std * as_rng(rng).standard_normal((d_out, d_in))).astype(as_float_dtype(dtype))
 
 
-def pytorch(d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64) -> Array:
+def pytorch(
+    d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64
+) -> Array:
     """PyTorch's default for ``nn.Linear``: [W_l]_{ij} ~ U(-1/sqrt(d_l), 1/sqrt(d_l)),
     so Var = 1 / (3 d_l). (PyTorch also draws its biases this way; ours start at zero.)
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from .._util import as_array, as_rng, positive_int
 from . import activations
-from .._util import as_array, positive_int
-from .._util import as_rng
-from .init import as_float_dtype, init as draw_weights
+from .init import as_float_dtype
+from .init import init as draw_weights
 
 Array = np.ndarray
 
@@ -63,7 +63,9 @@ class Parameter:
         value = np.array(value, dtype=self.data.dtype)  # a copy: backward may add to it
         if value.shape != self.data.shape:
             what = self.name or "parameter"
-            raise ValueError(f"expected grad of {what} of shape {self.data.shape}, got {value.shape}")
+            raise ValueError(
+                f"expected grad of {what} of shape {self.data.shape}, got {value.shape}"
+            )
         self._grad = value
         self._grad_is_zero = False
 
@@ -133,12 +135,12 @@ class Layer:
         for p in self.parameters():
             p.zero_grad()
 
-    def train(self) -> "Layer":
+    def train(self) -> Layer:
         """Training mode (dropout active). Returns the layer."""
         self.training = True
         return self
 
-    def eval(self) -> "Layer":
+    def eval(self) -> Layer:
         """Evaluation mode (dropout off). Returns the layer."""
         self.training = False
         return self
@@ -157,7 +159,9 @@ def _check_features(x: Any, name: str, d: int, dtype: np.dtype) -> Array:
                 f"convert it with .astype(np.{dtype}) or build the model with dtype=np.{x.dtype}"
             )
         if x.dtype.kind not in "biu":
-            raise TypeError(f"expected {name} to be a numeric array of dtype {dtype}, got dtype {x.dtype}")
+            raise TypeError(
+                f"expected {name} to be a numeric array of dtype {dtype}, got dtype {x.dtype}"
+            )
         x = x.astype(dtype)
     return x
 
@@ -168,10 +172,14 @@ def _check_grad(g: Any, shape: tuple[int, ...] | None, dtype: np.dtype) -> Array
     if not isinstance(g, np.ndarray):
         g = as_array(g, "grad_out", dtype=dtype, finite=False)
     if g.shape != shape:
-        raise ValueError(f"expected grad_out of shape {shape} (the shape of the forward output), got {g.shape}")
+        raise ValueError(
+            f"expected grad_out of shape {shape} (the shape of the forward output), got {g.shape}"
+        )
     if g.dtype != dtype:
         if g.dtype.kind == "f":
-            raise TypeError(f"expected grad_out of dtype {dtype} (the forward output's dtype), got {g.dtype}")
+            raise TypeError(
+                f"expected grad_out of dtype {dtype} (the forward output's dtype), got {g.dtype}"
+            )
         g = g.astype(dtype)
     return g
 

@@ -23,7 +23,8 @@ The network output ``f`` has shape ``(n, K)`` (``(n,)`` is accepted when K = 1).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,9 @@ def _as_target(y: Any, f: Array, name: str = "y") -> Array:
             return y.reshape(f.shape)
         if f.ndim == 1 and y.shape == (f.shape[0], 1):
             return y.reshape(f.shape)
-        raise ValueError(f"expected {name} of shape {f.shape} (the shape of the output), got {y.shape}")
+        raise ValueError(
+            f"expected {name} of shape {f.shape} (the shape of the output), got {y.shape}"
+        )
     return y
 
 
@@ -71,10 +74,14 @@ def _as_labels(y: Any, Z: Array) -> Array:
     y_arr = np.asarray(y)
     if y_arr.ndim == 1:
         if y_arr.shape[0] != n:
-            raise ValueError(f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {y_arr.shape}")
+            raise ValueError(
+                f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {y_arr.shape}"
+            )
         if y_arr.dtype.kind not in "iu":
             if y_arr.dtype.kind not in "fb" or not np.all(np.mod(y_arr, 1) == 0):
-                raise TypeError(f"expected y to hold integer class labels 0..{K - 1}, got dtype {y_arr.dtype}")
+                raise TypeError(
+                    f"expected y to hold integer class labels 0..{K - 1}, got dtype {y_arr.dtype}"
+                )
         labels = y_arr.astype(np.intp, copy=False)
         if n and (labels.min() < 0 or labels.max() >= K):
             raise ValueError(
@@ -84,9 +91,13 @@ def _as_labels(y: Any, Z: Array) -> Array:
     if y_arr.ndim == 2:
         Y = as_array(y_arr, "y", dtype=Z.dtype)
         if Y.shape != Z.shape:
-            raise ValueError(f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {Y.shape}")
+            raise ValueError(
+                f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {Y.shape}"
+            )
         return Y
-    raise ValueError(f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {y_arr.shape}")
+    raise ValueError(
+        f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {y_arr.shape}"
+    )
 
 
 def one_hot(y: Any, K: int, dtype: Any = np.float64) -> Array:
@@ -166,7 +177,9 @@ def cross_entropy(Z: Any, y: Any, reduction: str = "mean") -> float:
     Z = _as_output(Z, "Z")
     if Z.ndim != 2:
         raise ValueError(f"expected logits Z of shape (n, K), got {Z.shape}")
-    return _cross_entropy_from_log_p(log_softmax(Z), _as_labels(y, Z), _scale(Z.shape[0], reduction))
+    return _cross_entropy_from_log_p(
+        log_softmax(Z), _as_labels(y, Z), _scale(Z.shape[0], reduction)
+    )
 
 
 def _cross_entropy_from_log_p(log_p: Array, y: Array, scale: float) -> float:

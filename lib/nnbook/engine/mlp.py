@@ -14,15 +14,15 @@ outputs (logits, for classification) of shape ``(n, K)``.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._util import as_rng, positive_int
 from . import activations
-from .._util import as_rng
 from .init import as_float_dtype
 from .layers import Activation, Dropout, Layer, Linear, Parameter, _check_features
-from .._util import positive_int
 
 Array = np.ndarray
 
@@ -45,17 +45,27 @@ class ParameterCount(NamedTuple):
     def __str__(self) -> str:
         rows = [f"{'layer':<10}{'W shape':>14}{'weights':>12}{'biases':>9}{'total':>12}"]
         for r in self.per_layer:
-            rows.append(f"{r['layer']:<10}{str(r['shape']):>14}{r['weights']:>12,}{r['biases']:>9,}{r['total']:>12,}")
+            rows.append(
+                f"{r['layer']:<10}{str(r['shape']):>14}{r['weights']:>12,}{r['biases']:>9,}{r['total']:>12,}"
+            )
         rows.append(f"{'total':<10}{'':>14}{'':>12}{'':>9}{self.total:>12,}")
         return "\n".join(rows)
 
 
 def _check_sizes(sizes: Any) -> tuple[int, ...]:
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) and not isinstance(sizes, np.ndarray):
-        raise TypeError(f"expected sizes to be a list [d, d_1, ..., d_L, K] of ints, got {type(sizes).__name__}")
+    if (
+        isinstance(sizes, (str, bytes))
+        or not isinstance(sizes, Sequence)
+        and not isinstance(sizes, np.ndarray)
+    ):
+        raise TypeError(
+            f"expected sizes to be a list [d, d_1, ..., d_L, K] of ints, got {type(sizes).__name__}"
+        )
     sizes = list(sizes)
     if len(sizes) < 2:
-        raise ValueError(f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries (d and K), got {sizes}")
+        raise ValueError(
+            f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries (d and K), got {sizes}"
+        )
     return tuple(positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes))
 
 
@@ -84,6 +94,7 @@ def count_parameters(sizes: Sequence[int]) -> ParameterCount:
 
 
 # ---------------------------------------------------------------------------- the model
+
 
 class MLP:
     """A fully connected feed-forward network with L hidden layers and a linear output layer.
@@ -121,7 +132,9 @@ class MLP:
         self.activation = activations.get(activation).name
         self.init = init
         L = len(self.sizes) - 2
-        if isinstance(dropout, (int, float, np.integer, np.floating)) and not isinstance(dropout, bool):
+        if isinstance(dropout, (int, float, np.integer, np.floating)) and not isinstance(
+            dropout, bool
+        ):
             phis = [float(dropout)] * L
         elif isinstance(dropout, Sequence) and not isinstance(dropout, str) and len(dropout) == L:
             phis = [float(p) for p in dropout]
@@ -131,7 +144,9 @@ class MLP:
             )
         for phi in phis:
             if not 0.0 <= phi < 1.0:
-                raise ValueError(f"expected each dropout phi to be a drop probability in [0, 1), got {phi}")
+                raise ValueError(
+                    f"expected each dropout phi to be a drop probability in [0, 1), got {phi}"
+                )
         self.dropout = tuple(phis)
         self.rng = as_rng(rng)
         self.training = True
@@ -139,13 +154,17 @@ class MLP:
         self.layers: list[Layer] = []
         self.hidden: list[Linear] = []
         for l in range(L):
-            linear = Linear(self.sizes[l], self.sizes[l + 1], init=init, rng=self.rng, dtype=self.dtype)
+            linear = Linear(
+                self.sizes[l], self.sizes[l + 1], init=init, rng=self.rng, dtype=self.dtype
+            )
             self.hidden.append(linear)
             # inplace: sigma may overwrite W_l f_l + b_l, which nothing else keeps
             self.layers += [linear, Activation(self.activation, inplace=True)]
             if phis[l] > 0:
                 self.layers.append(Dropout(phis[l], rng=self.rng))
-        self.output = Linear(self.sizes[-2], self.sizes[-1], init=init, rng=self.rng, dtype=self.dtype)
+        self.output = Linear(
+            self.sizes[-2], self.sizes[-1], init=init, rng=self.rng, dtype=self.dtype
+        )
         self.layers.append(self.output)
         for i, p in enumerate(self.parameters()):
             p.name = f"{'W' if i % 2 == 0 else 'b'}_{i // 2}"
@@ -231,14 +250,14 @@ class MLP:
         for p in self.parameters():
             p.zero_grad()
 
-    def train(self) -> "MLP":
+    def train(self) -> MLP:
         """Training mode: dropout active. Returns the model."""
         self.training = True
         for layer in self.layers:
             layer.train()
         return self
 
-    def eval(self) -> "MLP":
+    def eval(self) -> MLP:
         """Evaluation mode: dropout off. Returns the model."""
         self.training = False
         for layer in self.layers:
@@ -249,7 +268,7 @@ class MLP:
         """Copies of the parameters: ``{"W_0": ..., "b_0": ..., ..., "W_L": ..., "b_L": ...}``."""
         return {p.name: p.data.copy() for p in self.parameters()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> "MLP":
+    def load_state_dict(self, state: dict[str, Any]) -> MLP:
         """Copy the arrays of ``state`` (from :meth:`state_dict`) into the parameters, in place."""
         params = {p.name: p for p in self.parameters()}
         if set(state) != set(params):

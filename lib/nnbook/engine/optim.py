@@ -13,13 +13,13 @@ trade); for plain GD that is theta <- (1 - eta lambda) theta - eta nabla R(theta
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from math import cos, pi
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
-from .._util import one_of, positive_float, positive_int
-from .._util import as_rng
+from .._util import as_rng, one_of, positive_float, positive_int
 from .layers import Parameter, _check_features
 
 Array = np.ndarray
@@ -40,7 +40,9 @@ class Optimizer:
             params = [params]
         self.params = list(params)
         if not self.params:
-            raise ValueError("expected a non-empty list of parameters, e.g. model.parameters(), got an empty one")
+            raise ValueError(
+                "expected a non-empty list of parameters, e.g. model.parameters(), got an empty one"
+            )
         for p in self.params:
             if not isinstance(p, Parameter):
                 raise TypeError(
@@ -130,7 +132,9 @@ class Momentum(SGD):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        super().__init__(params, lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(
+            params, lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov
+        )
 
 
 class RMSprop(Optimizer):
@@ -188,7 +192,11 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay)
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(0 <= float(b) < 1 for b in betas)):
+        if not (
+            isinstance(betas, (tuple, list))
+            and len(betas) == 2
+            and all(0 <= float(b) < 1 for b in betas)
+        ):
             raise ValueError(f"expected betas = (beta_1, beta_2), each in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = positive_float(eps, "eps")
@@ -211,17 +219,18 @@ class Adam(Optimizer):
 
 
 #: The optimisers of this module by name (the one registry).
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam}
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
 
 
 def make_optimizer(name: str, params: Any, **kwargs: Any) -> Optimizer:
-    """``OPTIMIZERS[name](params, **kwargs)``, e.g. ``make_optimizer("adam", model.parameters(), lr=1e-3)``.
-
-    """
+    """``OPTIMIZERS[name](params, **kwargs)``, e.g. ``make_optimizer("adam", model.parameters(), lr=1e-3)``."""
     one_of(name, "optimizer", list(OPTIMIZERS))
     return OPTIMIZERS[name](params, **kwargs)
-
-
 
 
 class Schedule:
@@ -314,9 +323,13 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, schedule: Callable[[int], float]) -> None:
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"expected an nnbook.engine.optim optimizer, got {type(optimizer).__name__}")
+            raise TypeError(
+                f"expected an nnbook.engine.optim optimizer, got {type(optimizer).__name__}"
+            )
         if not callable(schedule):
-            raise TypeError(f"expected schedule to be a function k -> eta_k, got {type(schedule).__name__}")
+            raise TypeError(
+                f"expected schedule to be a function k -> eta_k, got {type(schedule).__name__}"
+            )
         self.optimizer, self.schedule, self.k = optimizer, schedule, 0
         optimizer.lr = float(schedule(0))
 
@@ -336,7 +349,11 @@ class LRScheduler:
 
 
 def minibatches(
-    N: int, B: int, rng: np.random.Generator | int | None = None, shuffle: bool = True, drop_last: bool = False
+    N: int,
+    B: int,
+    rng: np.random.Generator | int | None = None,
+    shuffle: bool = True,
+    drop_last: bool = False,
 ) -> Iterator[Array]:
     """The index batches of one epoch: a random permutation of 0..N-1 cut into ceil(N/B)
     batches of B indices (the last one smaller if B does not divide N, or dropped with
@@ -351,7 +368,9 @@ def minibatches(
     B = positive_int(B, "B")
     if shuffle:
         if rng is None:
-            raise TypeError("expected rng (a numpy Generator or an int seed) to shuffle with; or pass shuffle=False")
+            raise TypeError(
+                "expected rng (a numpy Generator or an int seed) to shuffle with; or pass shuffle=False"
+            )
         order = as_rng(rng).permutation(N)
     else:
         order = np.arange(N)
@@ -364,7 +383,13 @@ def minibatches(
 
 
 def train_epoch(
-    model: Any, loss: Any, optimizer: Optimizer, X: Array, y: Array, B: int, rng: np.random.Generator
+    model: Any,
+    loss: Any,
+    optimizer: Optimizer,
+    X: Array,
+    y: Array,
+    B: int,
+    rng: np.random.Generator,
 ) -> float:
     """One epoch of mini-batch SGD (any optimiser): for each batch, forward, loss, backward,
     step. Returns the mean training loss over the epoch (each batch weighted by its size).
@@ -378,7 +403,9 @@ def train_epoch(
     X = _check_features(X, "X", model.d, model.dtype)
     y = np.asarray(y)
     if y.shape[0] != X.shape[0]:
-        raise ValueError(f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}")
+        raise ValueError(
+            f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}"
+        )
     total, N = 0.0, X.shape[0]
     model.train()
     for idx in minibatches(N, B, rng):
@@ -425,7 +452,8 @@ def fit(
 
     Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
-    from .losses import CrossEntropy, BCEWithLogits, get as get_loss
+    from .losses import BCEWithLogits, CrossEntropy
+    from .losses import get as get_loss
 
     loss = get_loss(loss)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)

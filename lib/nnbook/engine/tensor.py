@@ -8,7 +8,8 @@ reverse topological order. Enough to train a small MLP.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class Tensor:
     Introduced in Chapter 5, Backpropagation.
     """
 
-    def __init__(self, data: Any, _children: Iterable["Tensor"] = (), _op: str = "", label: str = ""):
+    def __init__(self, data: Any, _children: Iterable[Tensor] = (), _op: str = "", label: str = ""):
         self.data = as_array(data, "data", finite=False)
         self.grad = np.zeros_like(self.data)
         self._backward: Callable[[], None] = lambda: None
@@ -64,16 +65,18 @@ class Tensor:
         return self.data.shape
 
     @staticmethod
-    def _lift(other: Any) -> "Tensor":
+    def _lift(other: Any) -> Tensor:
         if isinstance(other, Tensor):
             return other
         if isinstance(other, Value):
-            raise TypeError("cannot combine a Tensor with a Value; wrap the number as Tensor(value.data)")
+            raise TypeError(
+                "cannot combine a Tensor with a Value; wrap the number as Tensor(value.data)"
+            )
         return Tensor(other)
 
     # -- element-wise binary operations with broadcasting --------------------------------
 
-    def __add__(self, other: Any) -> "Tensor":
+    def __add__(self, other: Any) -> Tensor:
         """out = a + b (broadcast);  p_a += p_out,  p_b += p_out, each summed to its shape."""
         other = self._lift(other)
         out = Tensor(self.data + other.data, (self, other), "+")
@@ -85,7 +88,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def __sub__(self, other: Any) -> "Tensor":
+    def __sub__(self, other: Any) -> Tensor:
         """out = a - b (broadcast);  p_a += p_out,  p_b -= p_out."""
         other = self._lift(other)
         out = Tensor(self.data - other.data, (self, other), "-")
@@ -97,7 +100,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def __mul__(self, other: Any) -> "Tensor":
+    def __mul__(self, other: Any) -> Tensor:
         """out = a * b element-wise (broadcast);  p_a += b * p_out,  p_b += a * p_out."""
         other = self._lift(other)
         out = Tensor(self.data * other.data, (self, other), "*")
@@ -109,7 +112,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def __truediv__(self, other: Any) -> "Tensor":
+    def __truediv__(self, other: Any) -> Tensor:
         """out = a / b element-wise (broadcast);  p_a += p_out / b,  p_b -= a p_out / b^2."""
         other = self._lift(other)
         out = Tensor(self.data / other.data, (self, other), "/")
@@ -121,11 +124,13 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def __matmul__(self, other: Any) -> "Tensor":
+    def __matmul__(self, other: Any) -> Tensor:
         """out = A B for 2-D A (n, k) and B (k, m);  p_A += p_out B^T,  p_B += A^T p_out."""
         other = self._lift(other)
         if self.data.ndim != 2 or other.data.ndim != 2 or self.shape[1] != other.shape[0]:
-            raise ValueError(f"expected 2-D operands of shapes (n, k) @ (k, m), got {self.shape} @ {other.shape}")
+            raise ValueError(
+                f"expected 2-D operands of shapes (n, k) @ (k, m), got {self.shape} @ {other.shape}"
+            )
         out = Tensor(self.data @ other.data, (self, other), "@")
 
         def _backward():
@@ -135,7 +140,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def __pow__(self, k: Any) -> "Tensor":
+    def __pow__(self, k: Any) -> Tensor:
         """out = a^k element-wise, k a constant number;  p_a += k a^(k-1) * p_out."""
         if isinstance(k, (Tensor, Value)):
             raise TypeError("the exponent of a Tensor must be a number")
@@ -150,7 +155,7 @@ class Tensor:
 
     # -- unary operations ---------------------------------------------------------------
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         """out = -a;  p_a -= p_out."""
         out = Tensor(-self.data, (self,), "neg")
 
@@ -161,7 +166,7 @@ class Tensor:
         return out
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         """out = a^T (2-D);  p_a += p_out^T."""
         if self.data.ndim != 2:
             raise ValueError(f"expected a 2-D Tensor to transpose, got shape {self.shape}")
@@ -173,7 +178,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def exp(self) -> "Tensor":
+    def exp(self) -> Tensor:
         """out = e^a element-wise;  p_a += e^a * p_out."""
         out = Tensor(np.exp(self.data), (self,), "exp")
 
@@ -183,7 +188,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def log(self) -> "Tensor":
+    def log(self) -> Tensor:
         """out = log a element-wise (a > 0);  p_a += p_out / a."""
         if np.any(self.data <= 0):
             raise ValueError(f"log expects all data > 0, got min {self.data.min()}")
@@ -195,7 +200,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def tanh(self) -> "Tensor":
+    def tanh(self) -> Tensor:
         """out = tanh(a) element-wise;  p_a += (1 - tanh(a)^2) * p_out."""
         t = np.tanh(self.data)
         out = Tensor(t, (self,), "tanh")
@@ -206,7 +211,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def sigmoid(self) -> "Tensor":
+    def sigmoid(self) -> Tensor:
         """out = sigma(a) = 1 / (1 + e^{-a}) element-wise;  p_a += sigma (1 - sigma) * p_out."""
         from scipy.special import expit  # stable for large |a|
 
@@ -219,7 +224,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def relu(self) -> "Tensor":
+    def relu(self) -> Tensor:
         """out = max(0, a) element-wise;  p_a += 1[a > 0] * p_out."""
         out = Tensor(np.maximum(self.data, 0), (self,), "relu")
 
@@ -231,7 +236,7 @@ class Tensor:
 
     # -- reductions -------------------------------------------------------------------------
 
-    def sum(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
+    def sum(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """out = sum of the entries (over ``axis``);  p_a += p_out, copied to every summed entry."""
         out = Tensor(self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum")
 
@@ -242,7 +247,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def mean(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
+    def mean(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """out = (1/N) sum of the N entries (over ``axis``);  p_a += p_out / N for every entry."""
         n = self.data.size if axis is None else self.shape[axis]
         out = Tensor(self.data.mean(axis=axis, keepdims=keepdims), (self,), "mean")
@@ -256,19 +261,19 @@ class Tensor:
 
     # -- numbers or arrays on the left ------------------------------------------------------
 
-    def __radd__(self, other: Any) -> "Tensor":
+    def __radd__(self, other: Any) -> Tensor:
         return self._lift(other) + self
 
-    def __rsub__(self, other: Any) -> "Tensor":
+    def __rsub__(self, other: Any) -> Tensor:
         return self._lift(other) - self
 
-    def __rmul__(self, other: Any) -> "Tensor":
+    def __rmul__(self, other: Any) -> Tensor:
         return self._lift(other) * self
 
-    def __rtruediv__(self, other: Any) -> "Tensor":
+    def __rtruediv__(self, other: Any) -> Tensor:
         return self._lift(other) / self
 
-    def __rmatmul__(self, other: Any) -> "Tensor":
+    def __rmatmul__(self, other: Any) -> Tensor:
         return self._lift(other) @ self
 
     __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
@@ -287,7 +292,9 @@ class Tensor:
         """
         if grad is None:
             if self.data.size != 1:
-                raise ValueError(f"backward() without grad needs a scalar output, got shape {self.shape}; pass grad")
+                raise ValueError(
+                    f"backward() without grad needs a scalar output, got shape {self.shape}; pass grad"
+                )
             grad = np.ones_like(self.data)
         grad = as_array(grad, "grad", shape=self.shape)
         order = topological_order(self)

@@ -16,8 +16,9 @@ from the pieces defined here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -94,21 +95,29 @@ def call(title: str, func: Callable, *args: Any) -> Any:
         raise _NotAttempted() from None
     except Exception as exc:  # noqa: BLE001 - any student error becomes one readable message
         shown = ", ".join(fmt(a) for a in args)
-        raise fail(title, f"your function raised {type(exc).__name__}: {exc} (on input {shown})") from None
+        raise fail(
+            title, f"your function raised {type(exc).__name__}: {exc} (on input {shown})"
+        ) from None
 
 
-def as_numeric(title: str, value: Any, what: str, *, shape: Sequence[int] | None = None) -> np.ndarray:
+def as_numeric(
+    title: str, value: Any, what: str, *, shape: Sequence[int] | None = None
+) -> np.ndarray:
     """Check that ``value`` is numeric, finite and (optionally) of ``shape``; return it as float array."""
     if value is None:
         raise fail(title, f"{what} is None: did you forget a `return`?")
     if isinstance(value, (str, bytes)):
         raise fail(title, f"{what} should be numeric, got {type(value).__name__}: {value!r}")
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, possibly with requires_grad
+    if hasattr(value, "detach") and hasattr(
+        value, "cpu"
+    ):  # a torch tensor, possibly with requires_grad
         value = value.detach().cpu().numpy()
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError, RuntimeError):
-        raise fail(title, f"{what} should be numeric, got {type(value).__name__}: {value!r}") from None
+        raise fail(
+            title, f"{what} should be numeric, got {type(value).__name__}: {value!r}"
+        ) from None
     if shape is not None and arr.shape != tuple(shape):
         raise fail(title, f"{what} should have shape {tuple(shape)}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -116,7 +125,9 @@ def as_numeric(title: str, value: Any, what: str, *, shape: Sequence[int] | None
     return arr
 
 
-def close(title: str, got: Any, expected: Any, what: str, *, atol: float = 1e-6, rtol: float = 1e-6) -> None:
+def close(
+    title: str, got: Any, expected: Any, what: str, *, atol: float = 1e-6, rtol: float = 1e-6
+) -> None:
     """Raise a readable :class:`CheckFailed` unless ``got`` equals ``expected`` to tolerance."""
     exp = np.asarray(expected, dtype=float)
     arr = as_numeric(title, got, what, shape=exp.shape)
@@ -139,4 +150,15 @@ def run(title: str, body: Callable[[], Result | int | None]) -> Result:
     return passed(title, int(out or 1))
 
 
-__all__ = ["CheckFailed", "Result", "run", "call", "as_numeric", "close", "passed", "not_attempted", "fail", "fmt"]
+__all__ = [
+    "CheckFailed",
+    "Result",
+    "run",
+    "call",
+    "as_numeric",
+    "close",
+    "passed",
+    "not_attempted",
+    "fail",
+    "fmt",
+]

@@ -17,8 +17,9 @@ The four inputs ``X_XOR`` are the rows (0, 0), (0, 1), (1, 0), (1, 1) (shape ``(
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -91,7 +92,9 @@ def separability_lp(X, y) -> SeparabilityResult:
     n, d = X.shape
     s = 2 * y - 1
     A = s[:, None] * np.hstack([X, np.ones((n, 1))])  # row i: s_i (x_i, 1)
-    res = linprog(np.zeros(d + 1), A_ub=-A, b_ub=-np.ones(n), bounds=[(None, None)] * (d + 1), method="highs")
+    res = linprog(
+        np.zeros(d + 1), A_ub=-A, b_ub=-np.ones(n), bounds=[(None, None)] * (d + 1), method="highs"
+    )
     if res.status == 0:
         w, c = res.x[:d], float(res.x[d])
         margin = float(np.min(s * (X @ w + c)))
@@ -201,7 +204,9 @@ def _solved(f: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
     return np.all((f > threshold) == (y > 0.5), axis=-1)
 
 
-def empirical_risk(params, X=X_XOR, y=Y_XOR, activation: str = "relu", loss: str = "squared") -> float:
+def empirical_risk(
+    params, X=X_XOR, y=Y_XOR, activation: str = "relu", loss: str = "squared"
+) -> float:
     """R(theta) = (1/n) sum_i L(f_theta(x_i), y_i) for theta = (W1, b1, W2, b2) with one output.
 
     Introduced in Exercise 10.1, The expressive power of depth: XOR.
@@ -226,7 +231,9 @@ def risk_and_gradient(params, X=X_XOR, y=Y_XOR, activation: str = "relu", loss: 
     X = as_array(X, "X", shape=(None, W1.shape[1]))
     y = as_array(y, "y", shape=(X.shape[0],))
     one_of(loss, "loss", LOSSES)
-    risk, _, grads = _forward_backward(W1[None], b1[None], W2[None], b2[None], X, y, activations.get(activation), loss)
+    risk, _, grads = _forward_backward(
+        W1[None], b1[None], W2[None], b2[None], X, y, activations.get(activation), loss
+    )
     return float(risk[0]), tuple(g[0] for g in grads)
 
 
@@ -286,8 +293,17 @@ class XORRuns:
     def run(self, i: int) -> XORRun:
         """The i-th run as an :class:`XORRun`."""
         params = tuple(p[i].copy() for p in (self.W1, self.b1, self.W2, self.b2))
-        return XORRun(int(self.seeds[i]), self.activation, self.loss, self.lr, self.steps, params,
-                      self.risks[i].copy(), bool(self.solved[i]), float(self.grad_norm[i]))
+        return XORRun(
+            int(self.seeds[i]),
+            self.activation,
+            self.loss,
+            self.lr,
+            self.steps,
+            params,
+            self.risks[i].copy(),
+            bool(self.solved[i]),
+            float(self.grad_norm[i]),
+        )
 
 
 def init_params(seed: int, hidden: int = 2, init_scale: float = 1.0):
@@ -333,7 +349,9 @@ def train_xor_many(
     lr = positive_float(lr, "lr")
     steps = positive_int(steps, "steps", minimum=0)
     init_scale = positive_float(init_scale, "init_scale")
-    W1, b1, W2, b2 = (np.stack(p) for p in zip(*(init_params(int(s), hidden, init_scale) for s in seeds)))
+    W1, b1, W2, b2 = (
+        np.stack(p) for p in zip(*(init_params(int(s), hidden, init_scale) for s in seeds))
+    )
     X, y = np.asarray(X_XOR), np.asarray(Y_XOR)
     risks = np.empty((len(seeds), steps + 1))
     for k in range(steps + 1):
@@ -344,7 +362,20 @@ def train_xor_many(
         for p, g in zip((W1, b1, W2, b2), grads):
             p -= lr * g
     grad_norm = np.sqrt(sum((g.reshape(len(seeds), -1) ** 2).sum(1) for g in grads))
-    return XORRuns(seeds.copy(), sigma.name, loss, lr, steps, W1, b1, W2, b2, risks, _solved(f, y, loss), grad_norm)
+    return XORRuns(
+        seeds.copy(),
+        sigma.name,
+        loss,
+        lr,
+        steps,
+        W1,
+        b1,
+        W2,
+        b2,
+        risks,
+        _solved(f, y, loss),
+        grad_norm,
+    )
 
 
 def train_xor(
@@ -366,7 +397,9 @@ def train_xor(
 
 
 # --------------------------------------------------------------------------- figures
-def plot_points(ax, P, y, *, labels: Sequence[str] | None = None, legend: bool | dict = True) -> None:
+def plot_points(
+    ax, P, y, *, labels: Sequence[str] | None = None, legend: bool | dict = True
+) -> None:
     """Scatter points ``P`` (n, 2) by class: class 0 as blue circles, class 1 as orange squares.
 
     Introduced in Exercise 10.1, The expressive power of depth: XOR. ``labels`` annotates each
@@ -377,16 +410,30 @@ def plot_points(ax, P, y, *, labels: Sequence[str] | None = None, legend: bool |
     y = as_array(y, "y", shape=(P.shape[0],))
     for cls, color, marker in ((0, PALETTE["blue"], "o"), (1, PALETTE["orange"], "s")):
         m = y == cls
-        ax.scatter(P[m, 0], P[m, 1], s=90, c=color, marker=marker, edgecolors="black", zorder=3,
-                   label=f"class {cls}")
+        ax.scatter(
+            P[m, 0],
+            P[m, 1],
+            s=90,
+            c=color,
+            marker=marker,
+            edgecolors="black",
+            zorder=3,
+            label=f"class {cls}",
+        )
     if labels is not None:  # points that coincide share one annotation, "a & b"
         merged: dict[tuple[float, float], list[str]] = {}
         for (u, v), text in zip(P, labels):
             merged.setdefault((float(u), float(v)), []).append(str(text))
         for (u, v), texts in merged.items():
-            ax.annotate(" & ".join(texts), (u, v), textcoords="offset points", xytext=(8, 6), fontsize=9)
+            ax.annotate(
+                " & ".join(texts), (u, v), textcoords="offset points", xytext=(8, 6), fontsize=9
+            )
     if legend:
-        kwargs = legend if isinstance(legend, dict) else {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)}
+        kwargs = (
+            legend
+            if isinstance(legend, dict)
+            else {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)}
+        )
         ax.legend(**kwargs)
 
 
@@ -404,8 +451,14 @@ def plot_level_line(ax, v, c: float, level: float = 0.5, *, xlim=(-0.5, 1.5), **
         ax.axvline((level - c) / v1, **kwargs)
 
 
-def plot_decision_regions(ax, f: Callable[[np.ndarray], np.ndarray], threshold: float = 0.5, *,
-                          lim=(-0.5, 1.5), resolution: int = 201) -> None:
+def plot_decision_regions(
+    ax,
+    f: Callable[[np.ndarray], np.ndarray],
+    threshold: float = 0.5,
+    *,
+    lim=(-0.5, 1.5),
+    resolution: int = 201,
+) -> None:
     """Shade where f(x) > threshold (class 1, orange) and where not (class 0, blue) on a grid.
 
     Introduced in Exercise 10.1, The expressive power of depth: XOR. ``f`` maps (n, 2) to (n,) or (n, 1).
@@ -416,18 +469,32 @@ def plot_decision_regions(ax, f: Callable[[np.ndarray], np.ndarray], threshold: 
     U, V = np.meshgrid(g, g)
     F = np.asarray(f(np.c_[U.ravel(), V.ravel()]), dtype=float).reshape(U.shape)
     cmap = ListedColormap([PALETTE["sky"], PALETTE["yellow"]])
-    ax.contourf(U, V, (F > threshold).astype(float), levels=[-0.5, 0.5, 1.5], cmap=cmap, alpha=0.35)
+    ax.contourf(U, V, (threshold < F).astype(float), levels=[-0.5, 0.5, 1.5], cmap=cmap, alpha=0.35)
     ax.contour(U, V, F, levels=[threshold], colors=PALETTE["black"], linewidths=1.2)
     ax.set_xlim(*lim)
     ax.set_ylim(*lim)
 
 
 __all__ = [
-    "X_XOR", "Y_XOR", "TRUTH_TABLES", "LOSSES",
-    "SeparabilityResult", "separability_lp",
-    "reference_feature_map", "mlp_forward", "to_torch",
-    "empirical_risk", "risk_and_gradient", "init_params", "XORRun", "XORRuns", "train_xor", "train_xor_many",
-    "plot_points", "plot_level_line", "plot_decision_regions",
+    "X_XOR",
+    "Y_XOR",
+    "TRUTH_TABLES",
+    "LOSSES",
+    "SeparabilityResult",
+    "separability_lp",
+    "reference_feature_map",
+    "mlp_forward",
+    "to_torch",
+    "empirical_risk",
+    "risk_and_gradient",
+    "init_params",
+    "XORRun",
+    "XORRuns",
+    "train_xor",
+    "train_xor_many",
+    "plot_points",
+    "plot_level_line",
+    "plot_decision_regions",
 ]
 
 
@@ -471,18 +538,26 @@ def check_feature_map(feature_map: Callable) -> Result:
 
     def body() -> int:
         cases = 0
-        for name, X in (("the four XOR inputs", np.array(X_XOR)), ("other inputs", _xor_random_points())):
+        for name, X in (
+            ("the four XOR inputs", np.array(X_XOR)),
+            ("other inputs", _xor_random_points()),
+        ):
             expected = reference_feature_map(X)
             got = call(title, feature_map, X.copy())
             if _shape_of(got) == expected.shape[::-1] and expected.shape[0] != expected.shape[1]:
-                raise fail(title, f"feature_map(X) should have shape {expected.shape} (one row (a1, a2) per "
-                                   f"input row), got {_shape_of(got)}: is the result transposed?")
+                raise fail(
+                    title,
+                    f"feature_map(X) should have shape {expected.shape} (one row (a1, a2) per "
+                    f"input row), got {_shape_of(got)}: is the result transposed?",
+                )
             arr = as_numeric(title, got, f"feature_map(X) on {name}", shape=expected.shape)
             bad = ~np.all(np.isclose(arr, expected, atol=1e-6, rtol=1e-6), axis=1)
             if bad.any():
                 i = int(np.argmax(bad))
-                msg = (f"at x = {_pt(X[i])} (row {i} of X, {name}) expected (a1, a2) = {_pt(expected[i])}, "
-                       f"got {_pt(arr[i])}.")
+                msg = (
+                    f"at x = {_pt(X[i])} (row {i} of X, {name}) expected (a1, a2) = {_pt(expected[i])}, "
+                    f"got {_pt(arr[i])}."
+                )
                 z = np.stack([X.sum(1) - 1.5, -X.sum(1) + 0.5], axis=1)
                 if np.allclose(arr, expected[:, ::-1], atol=1e-6):
                     msg += " The columns are swapped: column 0 is a1 = sigma(x1 + x2 - 1.5), column 1 is a2."
@@ -513,27 +588,40 @@ def check_output_weights(output_weights: Callable) -> Result:
 
     def body() -> Result:
         got = call(title, output_weights)
-        v1, v2, c = as_numeric(title, got, "output_weights() (it should return v1, v2, c)", shape=(3,))
+        v1, v2, c = as_numeric(
+            title, got, "output_weights() (it should return v1, v2, c)", shape=(3,)
+        )
         X, y = np.array(X_XOR), np.array(Y_XOR)
         A = reference_feature_map(X)
         f = v1 * A[:, 0] + v2 * A[:, 1] + c
-        rows = [f"  x = {_pt(x)} -> a = {_pt(a)}: f = {fi:.4g}, XOR = {int(t)}" for x, a, fi, t in zip(X, A, f, y)]
+        rows = [
+            f"  x = {_pt(x)} -> a = {_pt(a)}: f = {fi:.4g}, XOR = {int(t)}"
+            for x, a, fi, t in zip(X, A, f, y)
+        ]
         on_line = np.abs(f - 0.5) < _BOUNDARY_TOL
         if on_line.any():
             i = int(np.argmax(on_line))
-            raise fail(title, f"with (v1, v2, c) = {_pt((v1, v2, c))} the point x = {_pt(X[i])} (a = {_pt(A[i])}) "
-                               "lies on the line f = 0.5; choose weights that put every point strictly on its side.\n"
-                               + "\n".join(rows))
+            raise fail(
+                title,
+                f"with (v1, v2, c) = {_pt((v1, v2, c))} the point x = {_pt(X[i])} (a = {_pt(A[i])}) "
+                "lies on the line f = 0.5; choose weights that put every point strictly on its side.\n"
+                + "\n".join(rows),
+            )
         wrong = (f > 0.5) != (y == 1)
         if wrong.any():
             i = int(np.argmax(wrong))
             want = "> 0.5 (class 1)" if y[i] == 1 else "< 0.5 (class 0)"
-            raise fail(title, f"with (v1, v2, c) = {_pt((v1, v2, c))}, x = {_pt(X[i])} maps to a = {_pt(A[i])} "
-                               f"and f = {f[i]:.4g}, but f should be {want}. "
-                               f"{int(wrong.sum())} of 4 points are misclassified (rule: f > 0.5 means class 1):\n"
-                               + "\n".join(rows))
+            raise fail(
+                title,
+                f"with (v1, v2, c) = {_pt((v1, v2, c))}, x = {_pt(X[i])} maps to a = {_pt(A[i])} "
+                f"and f = {f[i]:.4g}, but f should be {want}. "
+                f"{int(wrong.sum())} of 4 points are misclassified (rule: f > 0.5 means class 1):\n"
+                + "\n".join(rows),
+            )
         margin = float(np.min(np.abs(f - 0.5)))
-        return passed(title, 4, f"f = {fmt(f)} on the mapped points; the smallest |f - 0.5| is {margin:.3g}.")
+        return passed(
+            title, 4, f"f = {fmt(f)} on the mapped points; the smallest |f - 0.5| is {margin:.3g}."
+        )
 
     return run(title, body)
 
@@ -561,28 +649,39 @@ def check_mlp(xor_mlp_weights: Callable) -> Result:
             raise fail(title, "xor_mlp_weights() returned None: did you forget a `return`?")
         if not isinstance(got, (tuple, list)) or len(got) != 4:
             n = f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""
-            raise fail(title, f"xor_mlp_weights() should return the four arrays (W1, b1, W2, b2), "
-                               f"got a {type(got).__name__}{n}")
+            raise fail(
+                title,
+                f"xor_mlp_weights() should return the four arrays (W1, b1, W2, b2), "
+                f"got a {type(got).__name__}{n}",
+            )
         params = {}
         for (name, shape), value in zip(shapes.items(), got):
             got_shape = _shape_of(value)
             if value is not None and got_shape is not None and got_shape != shape:
-                raise fail(title, f"{name} should have shape {shape}, got {got_shape}.{hints[name]}")
+                raise fail(
+                    title, f"{name} should have shape {shape}, got {got_shape}.{hints[name]}"
+                )
             params[name] = as_numeric(title, value, name, shape=shape)
         W1, b1, W2, b2 = params.values()
         X, y = np.array(X_XOR), np.array(Y_XOR)
         f = mlp_forward(X, W1, b1, W2, b2)[:, 0]
         if not np.allclose(f, y, atol=_EXACT_TOL, rtol=0):
-            rows = "\n".join(f"  x = {_pt(x)}: XOR = {int(t)}, f = {fi:.6g}" for x, t, fi in zip(X, y, f))
+            rows = "\n".join(
+                f"  x = {_pt(x)}: XOR = {int(t)}, f = {fi:.6g}" for x, t, fi in zip(X, y, f)
+            )
             i = int(np.argmax(~np.isclose(f, y, atol=_EXACT_TOL, rtol=0)))
             msg = f"f(x) = W2 sigma(W1 x + b1) + b2 should equal XOR(x), but f{_pt(X[i])} = {f[i]:.6g}, not {int(y[i])}."
             f_t = mlp_forward(X, W1.T, b1, W2, b2)[:, 0]
             if np.allclose(f_t, y, atol=_EXACT_TOL, rtol=0):
-                msg += (" With W1 transposed it would be right: row j of W1 holds the weights of hidden "
-                        "neuron j, z = W1 x + b1.")
+                msg += (
+                    " With W1 transposed it would be right: row j of W1 holds the weights of hidden "
+                    "neuron j, z = W1 x + b1."
+                )
             elif np.all((f > 0.5) == (y == 1)):
-                msg += (" Your network classifies all four points correctly with the rule f > 0.5, but (c) asks "
-                        "for f(x) = XOR(x) exactly: rescale the output weights and bias.")
+                msg += (
+                    " Your network classifies all four points correctly with the rule f > 0.5, but (c) asks "
+                    "for f(x) = XOR(x) exactly: rescale the output weights and bias."
+                )
             raise fail(title, msg + "\n" + rows)
         return passed(title, 4, f"f(0,0), f(0,1), f(1,0), f(1,1) = {fmt(f)}.")
 

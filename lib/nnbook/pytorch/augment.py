@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch.nn import functional as F
@@ -43,7 +44,9 @@ class Augmentation:
         out = self._apply(t, generator if generator is not None else self._generator)
         return out.numpy() if is_numpy else out
 
-    def _apply(self, X: torch.Tensor, generator: torch.Generator) -> torch.Tensor:  # pragma: no cover
+    def _apply(
+        self, X: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -78,12 +81,17 @@ class RandomShift(Augmentation):
     Introduced in Chapter 6, Tricks of the trade.
     """
 
-    def __init__(self, max_shift: int = 2, image_shape: tuple[int, int] = (28, 28), seed: int = 0) -> None:
+    def __init__(
+        self, max_shift: int = 2, image_shape: tuple[int, int] = (28, 28), seed: int = 0
+    ) -> None:
         super().__init__(seed)
         self.max_shift = positive_int(max_shift, "max_shift", minimum=0)
         if not (isinstance(image_shape, Sequence) and len(image_shape) == 2):
             raise TypeError(f"expected image_shape to be (height, width), got {image_shape!r}")
-        self.image_shape = (positive_int(image_shape[0], "height"), positive_int(image_shape[1], "width"))
+        self.image_shape = (
+            positive_int(image_shape[0], "height"),
+            positive_int(image_shape[1], "width"),
+        )
 
     def _apply(self, X: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         H, W = self.image_shape
@@ -116,7 +124,9 @@ class Compose(Augmentation):
         super().__init__(seed)
         for a in augmentations:
             if not isinstance(a, Augmentation):
-                raise TypeError(f"expected nnbook.pytorch.train augmentations, got {type(a).__name__}")
+                raise TypeError(
+                    f"expected nnbook.pytorch.train augmentations, got {type(a).__name__}"
+                )
         self.augmentations = augmentations
 
     def _apply(self, X: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -136,7 +146,9 @@ def gaussian_noise(sigma: float, *, seed: int = 0) -> GaussianNoise:
     return GaussianNoise(sigma, seed=seed)
 
 
-def random_shift(max_shift: int = 2, *, image_shape: tuple[int, int] = (28, 28), seed: int = 0) -> RandomShift:
+def random_shift(
+    max_shift: int = 2, *, image_shape: tuple[int, int] = (28, 28), seed: int = 0
+) -> RandomShift:
     """Augmentation shifting each image by up to ``max_shift`` pixels each way, with zero fill.
 
     For 28 x 28 digits flattened to 784 by default. Use as ``fit(augment=random_shift(2))``.
@@ -164,4 +176,12 @@ def _accepts_generator(fn: Callable) -> bool:
     return True
 
 
-__all__ = ["Augmentation", "GaussianNoise", "RandomShift", "Compose", "gaussian_noise", "random_shift", "compose"]
+__all__ = [
+    "Augmentation",
+    "GaussianNoise",
+    "RandomShift",
+    "Compose",
+    "gaussian_noise",
+    "random_shift",
+    "compose",
+]

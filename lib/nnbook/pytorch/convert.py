@@ -12,7 +12,8 @@ the same for the shallow network :class:`nnbook.engine.shallow.ShallowNet`.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,8 +37,15 @@ TORCH_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 }
 
 # torch class name -> nnbook name, for reading a torch model back
-_FROM_TORCH = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "LeakyReLU": "leaky_relu",
-               "Softplus": "softplus", "GELU": "gelu", "Identity": "identity"}
+_FROM_TORCH = {
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "ReLU": "relu",
+    "LeakyReLU": "leaky_relu",
+    "Softplus": "softplus",
+    "GELU": "gelu",
+    "Identity": "identity",
+}
 
 
 def torch_activation(name: str) -> nn.Module:
@@ -91,7 +99,9 @@ def _read_sequential(seq: nn.Sequential) -> tuple[list[nn.Linear], set[str], lis
             acts.add(_FROM_TORCH[name])
             pattern += "A"
             if name == "LeakyReLU" and m.negative_slope != activations.LEAKY_SLOPE:
-                raise ValueError(f"expected LeakyReLU with slope {activations.LEAKY_SLOPE}, got {m.negative_slope}")
+                raise ValueError(
+                    f"expected LeakyReLU with slope {activations.LEAKY_SLOPE}, got {m.negative_slope}"
+                )
             if name == "GELU" and m.approximate != "none":
                 raise ValueError("expected the exact GELU (approximate='none')")
         elif isinstance(m, nn.Dropout) and linears:
@@ -108,7 +118,9 @@ def _read_sequential(seq: nn.Sequential) -> tuple[list[nn.Linear], set[str], lis
             f"after each hidden Linear layer, none after the last), got {[type(m).__name__ for m in seq]}"
         )
     if len(acts) > 1:
-        raise ValueError(f"expected one kind of activation between the Linear layers, got {sorted(acts)}")
+        raise ValueError(
+            f"expected one kind of activation between the Linear layers, got {sorted(acts)}"
+        )
     for a, b in zip(linears[:-1], linears[1:]):
         if a.out_features != b.in_features:
             raise ValueError(
@@ -117,7 +129,9 @@ def _read_sequential(seq: nn.Sequential) -> tuple[list[nn.Linear], set[str], lis
     return linears, acts, phis
 
 
-def mlp_from_torch(seq: Any, dtype: Any = None, rng: np.random.Generator | int | None = None) -> MLP:
+def mlp_from_torch(
+    seq: Any, dtype: Any = None, rng: np.random.Generator | int | None = None
+) -> MLP:
     """An MLP with the architecture and (copies of) the weights of ``seq``, a
     ``torch.nn.Sequential`` of Linear layers with one kind of activation between them
     (and optional Dropout). ``dtype`` defaults to the dtype of the torch weights."""
@@ -148,7 +162,9 @@ def shallow_torch(d: int, M: int, activation: str = "relu", dtype=None) -> nn.Se
     M = positive_int(M, "M")
     dtype = torch.float64 if dtype is None else dtype
     return nn.Sequential(
-        nn.Linear(d, M, dtype=dtype), torch_activation(activation), nn.Linear(M, 1, bias=False, dtype=dtype)
+        nn.Linear(d, M, dtype=dtype),
+        torch_activation(activation),
+        nn.Linear(M, 1, bias=False, dtype=dtype),
     )
 
 
@@ -162,14 +178,18 @@ def shallow_to_torch(net: ShallowNet) -> nn.Sequential:
     return model
 
 
-def shallow_from_torch(model: nn.Sequential, activation: str = "relu", info: dict | None = None) -> ShallowNet:
+def shallow_from_torch(
+    model: nn.Sequential, activation: str = "relu", info: dict | None = None
+) -> ShallowNet:
     """Read (w, b, beta) out of a model built by :func:`shallow_torch`."""
 
     def to_np(t: torch.Tensor) -> np.ndarray:
         return t.detach().cpu().double().numpy().copy()
 
     lin1, lin2 = model[0], model[2]
-    return ShallowNet(to_np(lin1.weight), to_np(lin1.bias), to_np(lin2.weight)[0], activation, dict(info or {}))
+    return ShallowNet(
+        to_np(lin1.weight), to_np(lin1.bias), to_np(lin2.weight)[0], activation, dict(info or {})
+    )
 
 
 __all__ = [

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,7 +56,9 @@ def fit_restarts(
     Introduced in Chapter 6, Tricks of the trade.
     """
     if not callable(make_model):
-        raise TypeError(f"expected make_model to be a callable returning a torch.nn.Module, got {type(make_model).__name__}")
+        raise TypeError(
+            f"expected make_model to be a callable returning a torch.nn.Module, got {type(make_model).__name__}"
+        )
     n_restarts = positive_int(n_restarts, "n_restarts")
     seed = _check_seed(seed)
     if "seed" in fit_kwargs:  # pragma: no cover - caught by Python as a duplicate keyword
@@ -66,11 +69,15 @@ def fit_restarts(
         with _seeded(s):
             model = make_model()
         if not isinstance(model, nn.Module):
-            raise TypeError(f"expected make_model() to return a torch.nn.Module, got {type(model).__name__}")
+            raise TypeError(
+                f"expected make_model() to return a torch.nn.Module, got {type(model).__name__}"
+            )
         init = [v.detach().clone() for v in model.state_dict().values()]
         if r == 0:
             first_init = init
-        elif len(init) == len(first_init) and all(torch.equal(a, b) for a, b in zip(first_init, init)):
+        elif len(init) == len(first_init) and all(
+            torch.equal(a, b) for a, b in zip(first_init, init)
+        ):
             warnings.warn(
                 "make_model() returned the same initial weights for two restarts (does it fix a seed?); "
                 "the restarts then differ only in their mini-batch order",
@@ -95,7 +102,9 @@ def average_predictions(models: Sequence[nn.Module], X: Any, *, proba: bool = Fa
         raise TypeError("expected a non-empty list of torch.nn.Module")
     for m in models:
         if not isinstance(m, nn.Module):
-            raise TypeError(f"expected a list of torch.nn.Module, got an element of type {type(m).__name__}")
+            raise TypeError(
+                f"expected a list of torch.nn.Module, got an element of type {type(m).__name__}"
+            )
     fn = predict_proba if proba else predict
     return np.mean([fn(m, X) for m in models], axis=0)
 

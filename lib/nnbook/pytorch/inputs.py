@@ -7,8 +7,9 @@ seeded context for torch's global generator.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,11 +86,15 @@ def _output_size(model: nn.Module, X: torch.Tensor, name: str) -> int:
     except RuntimeError as exc:
         d = _input_size(model)
         want = f" of shape (n, {d})" if d is not None else ""
-        raise ValueError(f"expected {name}{want} for this model, got {tuple(X.shape)} ({exc})") from None
+        raise ValueError(
+            f"expected {name}{want} for this model, got {tuple(X.shape)} ({exc})"
+        ) from None
     finally:
         model.train(was_training)
     if out.ndim != 2:
-        raise ValueError(f"expected the model to return outputs of shape (n, K), got {tuple(out.shape)}")
+        raise ValueError(
+            f"expected the model to return outputs of shape (n, K), got {tuple(out.shape)}"
+        )
     return int(out.shape[1])
 
 
@@ -101,7 +106,9 @@ def _check_y(y: Any, name: str, n: int, loss: str, K: int, dtype: torch.dtype) -
         raise ValueError(f"expected {name} to hold one target per sample (n = {n}), got {got}")
     if loss == "cross_entropy":
         if t.ndim != 1:
-            raise ValueError(f"expected {name} of shape (n,) holding class labels, got {tuple(t.shape)}")
+            raise ValueError(
+                f"expected {name} of shape (n,) holding class labels, got {tuple(t.shape)}"
+            )
         if t.is_floating_point():
             raise TypeError(
                 f"expected {name} to hold integer class labels 0..{K - 1}, got dtype {t.dtype} "
@@ -118,5 +125,7 @@ def _check_y(y: Any, name: str, n: int, loss: str, K: int, dtype: torch.dtype) -
     if t.ndim == 1:
         t = t.reshape(-1, 1)
     if t.ndim != 2 or t.shape[1] != K:
-        raise ValueError(f"expected {name} of shape (n, {K}) (or (n,) when K = 1) for this model, got {tuple(t.shape)}")
+        raise ValueError(
+            f"expected {name} of shape (n, {K}) (or (n,) when K = 1) for this model, got {tuple(t.shape)}"
+        )
     return t.to(dtype)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -48,14 +48,20 @@ def make_mlp(
     Introduced in Chapter 6, Tricks of the trade (Chapter 7 trains it on MNIST).
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-        raise TypeError(f"expected sizes to be a list of ints [d, d_1, ..., d_L, K], got {type(sizes).__name__}")
+        raise TypeError(
+            f"expected sizes to be a list of ints [d, d_1, ..., d_L, K], got {type(sizes).__name__}"
+        )
     if len(sizes) < 2:
-        raise ValueError(f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries, got {list(sizes)}")
+        raise ValueError(
+            f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries, got {list(sizes)}"
+        )
     sizes = [positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
     n_hidden = len(sizes) - 2
     if isinstance(dropout, Sequence) and not isinstance(dropout, (str, bytes)):
         if len(dropout) != n_hidden:
-            raise ValueError(f"expected one dropout rate per hidden layer ({n_hidden}), got {len(dropout)}")
+            raise ValueError(
+                f"expected one dropout rate per hidden layer ({n_hidden}), got {len(dropout)}"
+            )
         rates = list(dropout)
     else:
         rates = [dropout] * n_hidden

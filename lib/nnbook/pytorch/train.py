@@ -24,9 +24,10 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import torch
@@ -235,7 +236,9 @@ class History:
         return out
 
 
-def _penalized_params(model: nn.Module, penalize: str) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+def _penalized_params(
+    model: nn.Module, penalize: str
+) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
     """Split the trainable parameters into (penalised, not penalised).
 
     "all": every parameter theta_i (the lecture's J(theta) = sum_i theta_i^2).
@@ -256,7 +259,9 @@ def _make_optimizer(
     if name == "rmsprop":
         return torch.optim.RMSprop(groups, lr=lr, momentum=momentum)
     if momentum != 0:
-        raise ValueError(f"momentum is used by 'sgd' and 'rmsprop' only; {name!r} has its own (betas), got momentum={momentum}")
+        raise ValueError(
+            f"momentum is used by 'sgd' and 'rmsprop' only; {name!r} has its own (betas), got momentum={momentum}"
+        )
     if name == "adam":
         return torch.optim.Adam(groups, lr=lr)
     return torch.optim.AdamW(groups, lr=lr)
@@ -264,7 +269,10 @@ def _make_optimizer(
 
 def _sub_seeds(seed: int, n: int) -> list[int]:
     """Independent 63-bit seeds for the separate random streams of one fit."""
-    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint64) >> np.uint64(1)]
+    return [
+        int(s)
+        for s in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint64) >> np.uint64(1)
+    ]
 
 
 def _one_epoch(
@@ -297,7 +305,9 @@ def _one_epoch(
             xb = augment(xb) if augment_gen is None else augment(xb, generator=augment_gen)
             if not isinstance(xb, torch.Tensor) or xb.shape != X[idx].shape:
                 got = tuple(xb.shape) if hasattr(xb, "shape") else type(xb).__name__
-                raise ValueError(f"expected augment to return a tensor of shape {tuple(X[idx].shape)}, got {got}")
+                raise ValueError(
+                    f"expected augment to return a tensor of shape {tuple(X[idx].shape)}, got {got}"
+                )
         out = model(xb)
         data_loss = loss_fn(out, yb)  # R-hat on the mini-batch
         objective = data_loss
@@ -402,7 +412,9 @@ def fit(
     if augment is not None and not callable(augment):
         raise TypeError(f"expected augment to be a callable or None, got {type(augment).__name__}")
     if lr_schedule is not None and not callable(lr_schedule):
-        raise TypeError(f"expected lr_schedule to be a callable or None, got {type(lr_schedule).__name__}")
+        raise TypeError(
+            f"expected lr_schedule to be a callable or None, got {type(lr_schedule).__name__}"
+        )
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("expected a model with trainable parameters, got none")
 
@@ -417,7 +429,9 @@ def fit(
     if has_val:
         Xv = _check_X(X_val, "X_val", model)
         if Xv.shape[1:] != X.shape[1:]:
-            raise ValueError(f"expected X_val of shape (n, {', '.join(map(str, X.shape[1:]))}), got {tuple(Xv.shape)}")
+            raise ValueError(
+                f"expected X_val of shape (n, {', '.join(map(str, X.shape[1:]))}), got {tuple(Xv.shape)}"
+            )
         yv = _check_y(y_val, "y_val", Xv.shape[0], loss, K, dtype)
     elif patience is not None:
         raise ValueError("early stopping (patience) needs a validation set: pass X_val and y_val")
@@ -453,11 +467,23 @@ def fit(
                 history.lr.append(lr * factor)
 
                 run_loss, run_err = _one_epoch(
-                    model, X, y, opt, loss_fn, loss, batch_size, shuffle_gen,
-                    augment, augment_gen if pass_generator else None, l2, penalized,
+                    model,
+                    X,
+                    y,
+                    opt,
+                    loss_fn,
+                    loss,
+                    batch_size,
+                    shuffle_gen,
+                    augment,
+                    augment_gen if pass_generator else None,
+                    l2,
+                    penalized,
                 )
                 if not math.isfinite(run_loss):
-                    raise FloatingPointError(f"the training loss became {run_loss} in epoch {epoch + 1}; try a smaller lr")
+                    raise FloatingPointError(
+                        f"the training loss became {run_loss} in epoch {epoch + 1}; try a smaller lr"
+                    )
 
                 if eval_train:
                     out = _forward(model, X)
@@ -476,7 +502,9 @@ def fit(
                     if history.best_value is None or value < history.best_value:
                         history.best_value, history.best_epoch, since_best = value, epoch + 1, 0
                         if patience is not None:
-                            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                            best_state = {
+                                k: v.detach().clone() for k, v in model.state_dict().items()
+                            }
                     else:
                         since_best += 1
                         stop = patience is not None and since_best >= patience
@@ -513,5 +541,15 @@ def _num_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
-__all__ = ["fit", "History", "evaluate", "Evaluation", "predict", "predict_proba", "predict_labels",
-           "progress_enabled", "LOSSES", "OPTIMIZERS"]
+__all__ = [
+    "fit",
+    "History",
+    "evaluate",
+    "Evaluation",
+    "predict",
+    "predict_proba",
+    "predict_labels",
+    "progress_enabled",
+    "LOSSES",
+    "OPTIMIZERS",
+]

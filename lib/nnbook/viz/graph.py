@@ -37,7 +37,9 @@ def _node_text(node: Any, fmt: str) -> str:
     return "\n".join(lines)
 
 
-def _layout(order: list) -> tuple[dict[Any, int], dict[Any, float], dict[tuple[int, int], list[tuple]]]:
+def _layout(
+    order: list,
+) -> tuple[dict[Any, int], dict[Any, float], dict[tuple[int, int], list[tuple]]]:
     """Columns and rows of the nodes of a graph, for :func:`draw_graph`.
 
     Keys are ``id(v)`` for the box of value v, ``-id(v)`` for the circle of the op that
@@ -94,7 +96,10 @@ def _layout(order: list) -> tuple[dict[Any, int], dict[Any, float], dict[tuple[i
     def sweep(neighbours: dict[Any, list], cols: list[int]) -> None:
         for c in cols:
             keys = columns[c]
-            bary = {k: (float(np.mean([row[n] for n in neighbours[k]])) if neighbours[k] else row[k]) for k in keys}
+            bary = {
+                k: (float(np.mean([row[n] for n in neighbours[k]])) if neighbours[k] else row[k])
+                for k in keys
+            }
             keys.sort(key=lambda k: (bary[k], row[k]))
             pos = [bary[k] for k in keys]  # each node at its barycentre, pushed apart to fit
             for i in range(1, len(pos)):
@@ -111,7 +116,7 @@ def _layout(order: list) -> tuple[dict[Any, int], dict[Any, float], dict[tuple[i
     return col, row, bends
 
 
-def draw_graph(value: "Value | Tensor", ax: Any = None, *, fmt: str = ".4f"):
+def draw_graph(value: Value | Tensor, ax: Any = None, *, fmt: str = ".4f"):
     """Draw the computational graph that produced ``value``, from the leaves (left) to it.
 
     Value nodes are boxes showing ``label``, ``data`` and ``grad`` (for a Tensor: its shape
@@ -141,7 +146,9 @@ def draw_graph(value: "Value | Tensor", ax: Any = None, *, fmt: str = ".4f"):
     box_w, box_h, radius = char_w * longest + 0.35, 0.84, 0.34
     x_of_col, x = {}, 0.0
     for c in range(min(col.values()), max(col.values()) + 1):
-        w = box_w + 0.5 if c % 2 == 0 else 1.1  # value boxes sit in even columns, op circles in odd ones
+        w = (
+            box_w + 0.5 if c % 2 == 0 else 1.1
+        )  # value boxes sit in even columns, op circles in odd ones
         x_of_col[c] = x + w / 2
         x += w
     width = x
@@ -166,28 +173,70 @@ def draw_graph(value: "Value | Tensor", ax: Any = None, *, fmt: str = ".4f"):
         ax.set_xlim(0, width)
         ax.set_ylim(-y_max, -y_min)
 
-        leaf_face, inner_face, out_face = "#fbe9c4", "#d7ecf8", "#cdeee2"  # light orange, sky, green
+        leaf_face, inner_face, out_face = (
+            "#fbe9c4",
+            "#d7ecf8",
+            "#cdeee2",
+        )  # light orange, sky, green
         for node in order:
             x0, y0 = xy(id(node))
             face = leaf_face if not node._prev else (out_face if node is value else inner_face)
             ax.add_patch(
                 FancyBboxPatch(
-                    (x0 - box_w / 2, y0 - box_h / 2), box_w, box_h,
+                    (x0 - box_w / 2, y0 - box_h / 2),
+                    box_w,
+                    box_h,
                     boxstyle="round,pad=0,rounding_size=0.08",
-                    facecolor=face, edgecolor=PALETTE["black"], linewidth=0.8, gid=f"value:{id(node)}",
+                    facecolor=face,
+                    edgecolor=PALETTE["black"],
+                    linewidth=0.8,
+                    gid=f"value:{id(node)}",
                 )
             )
-            ax.text(x0, y0, texts[id(node)], ha="center", va="center", fontsize=8,
-                    family="monospace", linespacing=1.1, gid=f"value-text:{id(node)}")
+            ax.text(
+                x0,
+                y0,
+                texts[id(node)],
+                ha="center",
+                va="center",
+                fontsize=8,
+                family="monospace",
+                linespacing=1.1,
+                gid=f"value-text:{id(node)}",
+            )
             if node._prev:
                 ox, oy = xy(-id(node))
                 symbol = _op_text(node._op)
-                ax.add_patch(Circle((ox, oy), radius, facecolor="white", edgecolor=PALETTE["blue"],
-                                    linewidth=1.2, gid=f"op:{id(node)}"))
-                ax.text(ox, oy, symbol, ha="center", va="center", fontsize=10 if len(symbol) <= 2 else 7.5,
-                        color=PALETTE["blue"], fontweight="bold", gid=f"op-text:{id(node)}")
+                ax.add_patch(
+                    Circle(
+                        (ox, oy),
+                        radius,
+                        facecolor="white",
+                        edgecolor=PALETTE["blue"],
+                        linewidth=1.2,
+                        gid=f"op:{id(node)}",
+                    )
+                )
+                ax.text(
+                    ox,
+                    oy,
+                    symbol,
+                    ha="center",
+                    va="center",
+                    fontsize=10 if len(symbol) <= 2 else 7.5,
+                    color=PALETTE["blue"],
+                    fontweight="bold",
+                    gid=f"op-text:{id(node)}",
+                )
 
-        arrow_style = dict(arrowstyle="-|>", mutation_scale=8, linewidth=0.9, color="#555555", shrinkA=0, shrinkB=0.5)
+        arrow_style = dict(
+            arrowstyle="-|>",
+            mutation_scale=8,
+            linewidth=0.9,
+            color="#555555",
+            shrinkA=0,
+            shrinkB=0.5,
+        )
         for node in order:
             if not node._prev:
                 continue
@@ -200,15 +249,30 @@ def draw_graph(value: "Value | Tensor", ax: Any = None, *, fmt: str = ".4f"):
                     points += [(bx - half_width(col[b]), by), (bx + half_width(col[b]), by)]
                 px, py = points[-1]
                 d = math.hypot(ox - px, oy - py)
-                points.append((ox - radius * (ox - px) / d, oy - radius * (oy - py) / d))  # stop on the circle
+                points.append(
+                    (ox - radius * (ox - px) / d, oy - radius * (oy - py) / d)
+                )  # stop on the circle
                 gid = f"edge:{id(c)}->{id(node)}:{i}"
                 if node._prev.count(c) > 1:  # x * x: two bent arrows from the same box
-                    ax.add_patch(FancyArrowPatch(points[0], points[-1], gid=gid, **arrow_style,
-                                                 connectionstyle=f"arc3,rad={0.25 if i == 0 else -0.25}"))
+                    ax.add_patch(
+                        FancyArrowPatch(
+                            points[0],
+                            points[-1],
+                            gid=gid,
+                            **arrow_style,
+                            connectionstyle=f"arc3,rad={0.25 if i == 0 else -0.25}",
+                        )
+                    )
                 else:
                     path = Path(points, [Path.MOVETO] + [Path.LINETO] * (len(points) - 1))
                     ax.add_patch(FancyArrowPatch(path=path, gid=gid, **arrow_style))
             vx, vy = xy(id(node))
-            ax.add_patch(FancyArrowPatch((ox + radius, oy), (vx - box_w / 2, vy),
-                                         gid=f"edge:op->{id(node)}", **arrow_style))
+            ax.add_patch(
+                FancyArrowPatch(
+                    (ox + radius, oy),
+                    (vx - box_w / 2, vy),
+                    gid=f"edge:op->{id(node)}",
+                    **arrow_style,
+                )
+            )
     return fig

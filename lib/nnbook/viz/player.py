@@ -47,17 +47,23 @@ class FramePlayer:
     Introduced in Chapter 1, Neural networks as universal function approximators.
     """
 
-    def __init__(self, frames, values, label: str = "value", *, start: int = 0, close: bool = True) -> None:
+    def __init__(
+        self, frames, values, label: str = "value", *, start: int = 0, close: bool = True
+    ) -> None:
         frames = list(frames)
         values = list(values)
         if len(frames) == 0:
             raise ValueError("expected at least one frame, got 0")
         if len(values) != len(frames):
-            raise ValueError(f"expected one value per frame ({len(frames)} frames), got {len(values)} values")
+            raise ValueError(
+                f"expected one value per frame ({len(frames)} frames), got {len(values)} values"
+            )
         if not isinstance(label, str):
             raise TypeError(f"expected label to be a str, got {type(label).__name__}")
         if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(frames):
-            raise ValueError(f"expected start to be a frame index in [0, {len(frames) - 1}], got {start!r}")
+            raise ValueError(
+                f"expected start to be a frame index in [0, {len(frames) - 1}], got {start!r}"
+            )
         pngs = []
         for k, fr in enumerate(frames):
             if isinstance(fr, (bytes, bytearray)):
@@ -75,7 +81,7 @@ class FramePlayer:
         self._widget = None
 
     @classmethod
-    def from_function(cls, draw, values, label: str = "value", **kwargs) -> "FramePlayer":
+    def from_function(cls, draw, values, label: str = "value", **kwargs) -> FramePlayer:
         """Build the frames by calling ``draw(value) -> Figure`` for each value."""
         values = list(values)
         return cls([draw(v) for v in values], values, label, **kwargs)
@@ -148,5 +154,3 @@ class FramePlayer:
 
 
 __all__ = ["figure_to_png", "FramePlayer"]
-
-

@@ -9,11 +9,10 @@ their own drawing functions below; each one labels its axes and units.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import matplotlib
-
 import matplotlib.pyplot as plt
 
 #: Okabe-Ito colour-blind-safe palette, in the order the book uses it.
@@ -62,7 +61,14 @@ def style() -> Iterator[None]:
         yield
 
 
-def figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None, height: float | None = None, **kwargs):
+def figure(
+    ncols: int = 1,
+    nrows: int = 1,
+    *,
+    width: float | None = None,
+    height: float | None = None,
+    **kwargs,
+):
     """Create a figure in the book's style: ``fig, axes = figure(ncols=2)``.
 
     The default size grows with the number of panels (3.2 in wide and 3 in tall each).
@@ -80,7 +86,15 @@ __all__ = ["PALETTE", "COLORS", "STYLE", "use_style", "style", "figure"]
 # Introduced in Chapter 6: the training and validation curves recorded by nnbook.pytorch.train.fit.
 
 
-def plot_history(history, ax=None, *, metric: str = "loss", logy: bool = False, mark_best: bool = True, label: str = ""):
+def plot_history(
+    history,
+    ax=None,
+    *,
+    metric: str = "loss",
+    logy: bool = False,
+    mark_best: bool = True,
+    label: str = "",
+):
     """Plot the training and validation curves of a ``nnbook.pytorch.train.History`` against the epoch.
 
     ``metric="loss"`` plots the loss R-hat (cross-entropy or mean squared error, whichever
@@ -109,12 +123,22 @@ def plot_history(history, ax=None, *, metric: str = "loss", logy: bool = False, 
     prefix = f"{label} " if label else ""
     (line,) = ax.plot(epochs, train, label=f"{prefix}training")
     if len(val):
-        ax.plot(epochs, val, linestyle="--" if label else "-", color=None if not label else line.get_color(),
-                label=f"{prefix}validation")
+        ax.plot(
+            epochs,
+            val,
+            linestyle="--" if label else "-",
+            color=None if not label else line.get_color(),
+            label=f"{prefix}validation",
+        )
         best = getattr(history, "best_epoch", None)
         if mark_best and best is not None:
-            ax.axvline(best, color=PALETTE["black"], linestyle=":", linewidth=1.2,
-                       label=f"{prefix}best epoch ({best})")
+            ax.axvline(
+                best,
+                color=PALETTE["black"],
+                linestyle=":",
+                linewidth=1.2,
+                label=f"{prefix}best epoch ({best})",
+            )
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -130,7 +154,15 @@ __all__ += ["plot_history"]
 # Introduced in Chapter 7: a grid of MNIST digits, and a confusion matrix of counts.
 
 
-def plot_digits(images, titles=None, *, ncols: int = 10, title_colors=None, cmap: str = "gray_r", size: float = 0.95):
+def plot_digits(
+    images,
+    titles=None,
+    *,
+    ncols: int = 10,
+    title_colors=None,
+    cmap: str = "gray_r",
+    size: float = 0.95,
+):
     """Show images as a grid of small grey-scale panels, one title per image; return ``(fig, axes)``.
 
     ``images`` is ``(n, 784)`` (flattened 28 x 28 digits) or ``(n, h, w)``; pixel values are
@@ -150,7 +182,9 @@ def plot_digits(images, titles=None, *, ncols: int = 10, title_colors=None, cmap
             raise ValueError(f"expected images of shape (n, 784) or (n, 28, 28), got {arr.shape}")
         arr = arr.reshape(len(arr), side, side)
     if arr.ndim != 3 or len(arr) == 0:
-        raise ValueError(f"expected a non-empty stack of images of shape (n, 784) or (n, 28, 28), got {arr.shape}")
+        raise ValueError(
+            f"expected a non-empty stack of images of shape (n, 784) or (n, 28, 28), got {arr.shape}"
+        )
     n = len(arr)
     if titles is not None and len(titles) != n:
         raise ValueError(f"expected one title per image ({n}), got {len(titles)}")
@@ -162,7 +196,9 @@ def plot_digits(images, titles=None, *, ncols: int = 10, title_colors=None, cmap
     nrows = -(-n // ncols)
     vmax = 255 if arr.max() > 1 else 1
     title_lines = max(str(t).count("\n") + 1 for t in titles) if titles is not None else 0
-    fig, axes = figure(ncols, nrows, width=size * ncols, height=(size + 0.18 * title_lines) * nrows, squeeze=False)
+    fig, axes = figure(
+        ncols, nrows, width=size * ncols, height=(size + 0.18 * title_lines) * nrows, squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if k >= n:
@@ -210,9 +246,21 @@ def plot_confusion_matrix(C, ax=None, *, labels=None, cmap: str = "Blues"):
             if value == 0 and k != m:
                 continue
             dark = k != m and value > 0.6 * vmax
-            ax.text(m, k, str(value), ha="center", va="center", fontsize=7 if K > 5 else 9,
-                    color="white" if dark else PALETTE["black"], fontweight="bold" if k == m else "normal")
-        ax.add_patch(_Rectangle((k - 0.5, k - 0.5), 1, 1, fill=False, edgecolor=PALETTE["black"], linewidth=0.6))
+            ax.text(
+                m,
+                k,
+                str(value),
+                ha="center",
+                va="center",
+                fontsize=7 if K > 5 else 9,
+                color="white" if dark else PALETTE["black"],
+                fontweight="bold" if k == m else "normal",
+            )
+        ax.add_patch(
+            _Rectangle(
+                (k - 0.5, k - 0.5), 1, 1, fill=False, edgecolor=PALETTE["black"], linewidth=0.6
+            )
+        )
     ax.set_xticks(range(K), labels)
     ax.set_yticks(range(K), labels)
     ax.set_xlabel("predicted class")
@@ -259,10 +307,14 @@ def draw_mlp(
     from matplotlib.patches import Circle as _Circle
 
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-        raise TypeError(f"expected sizes to be a list [d, d_1, ..., d_L, K] of ints, got {type(sizes).__name__}")
+        raise TypeError(
+            f"expected sizes to be a list [d, d_1, ..., d_L, K] of ints, got {type(sizes).__name__}"
+        )
     sizes = list(sizes)
     if len(sizes) < 2:
-        raise ValueError(f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries (d and K), got {sizes}")
+        raise ValueError(
+            f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries (d and K), got {sizes}"
+        )
     for i, s in enumerate(sizes):
         if isinstance(s, bool) or not isinstance(s, (int, _np.integer)):
             raise TypeError(f"expected sizes[{i}] to be an int >= 1, got {type(s).__name__}")
@@ -278,7 +330,10 @@ def draw_mlp(
     n_slots = [min(s, max_units) for s in sizes]
     tallest = max(n_slots)
     if ax is None:
-        _, ax = figure(width=max(4.0, 1.75 * n_layers + 0.4), height=0.42 * tallest + (1.5 if layer_labels else 0.5))
+        _, ax = figure(
+            width=max(4.0, 1.75 * n_layers + 0.4),
+            height=0.42 * tallest + (1.5 if layer_labels else 0.5),
+        )
 
     colors = [PALETTE["sky"]] + [PALETTE["orange"]] * L + [PALETTE["green"]]
     columns = []  # per layer: list of (y, unit index j starting at 1), and the ellipsis y (or None)
@@ -305,7 +360,17 @@ def draw_mlp(
     for i, (units, ell) in enumerate(columns):
         x = i * dx
         for y, j in units:
-            ax.add_patch(_Circle((x, y), r, facecolor=colors[i], edgecolor=PALETTE["black"], lw=0.9, zorder=3, gid="unit"))
+            ax.add_patch(
+                _Circle(
+                    (x, y),
+                    r,
+                    facecolor=colors[i],
+                    edgecolor=PALETTE["black"],
+                    lw=0.9,
+                    zorder=3,
+                    gid="unit",
+                )
+            )
             if unit_text:
                 if i == 0:
                     text = f"$x_{{{j}}}$"
@@ -313,10 +378,26 @@ def draw_mlp(
                     text = "$f$" if sizes[-1] == 1 else f"$f_{{{j}}}$"
                 else:
                     text = r"$\sigma$"
-                ax.text(x, y, text, ha="center", va="center", fontsize=font if i > 0 or j < 100 else font - 2, zorder=4)
+                ax.text(
+                    x,
+                    y,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=font if i > 0 or j < 100 else font - 2,
+                    zorder=4,
+                )
         if ell is not None:
-            ax.plot([x, x, x], [ell - 0.22, ell, ell + 0.22], linestyle="none", marker="o", ms=2.2,
-                    color=PALETTE["black"], zorder=3, gid="ellipsis")
+            ax.plot(
+                [x, x, x],
+                [ell - 0.22, ell, ell + 0.22],
+                linestyle="none",
+                marker="o",
+                ms=2.2,
+                color=PALETTE["black"],
+                zorder=3,
+                gid="ellipsis",
+            )
 
     top_y = (tallest - 1) / 2 + r
     if labels:
@@ -335,7 +416,15 @@ def draw_mlp(
                 name, width = "output\n$f(x)$", f"$K = {s:,}$"
             else:
                 name, width = f"hidden {i}\n$f_{{{i}}} = A^{{({i - 1})}}$", f"$d_{{{i}}} = {s:,}$"
-            ax.text(i * dx, bottom_y - 0.25, f"{name}\n{width}", ha="center", va="top", fontsize=8.5, linespacing=1.4)
+            ax.text(
+                i * dx,
+                bottom_y - 0.25,
+                f"{name}\n{width}",
+                ha="center",
+                va="top",
+                fontsize=8.5,
+                linespacing=1.4,
+            )
     ax.set_xlim(-dx / 2, (n_layers - 1) * dx + dx / 2)
     ax.set_ylim(bottom_y - (1.75 if layer_labels else 0.3), top_y + (0.95 if labels else 0.3))
     ax.set_aspect("equal")
