@@ -1,7 +1,5 @@
 """Single-layer (shallow) networks as function approximators.
 
-Introduced in Chapter 1, Neural networks as universal function approximators.
-
 A shallow network with M hidden units computes, in two stages (the lecture's notation),
 
     hidden layer   h_m(X) = sigma(w_m^T X + b_m),            m = 1, ..., M
@@ -49,8 +47,6 @@ def random_hidden_weights(
     uniform in the cube; with ``spread="even"`` they are spread evenly: the midpoints
     (m - 1/2)/M of [0, 1] when d = 1, the first M points of the Halton sequence otherwise.
     Returns ``(w, b)`` of shapes ``(M, d)`` and ``(M,)``.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
     d = positive_int(d, "d")
     M = positive_int(M, "M")
@@ -81,8 +77,6 @@ def default_scale(activation: str, M: int, d: int = 1) -> float:
     [0, 1]^d, about M^(-1/d) apart, s = M^(1/d) lets each transition overlap a few
     neighbours, which fits smoothly and trains well. tanh(z) = 2 sigmoid(2z) - 1 is twice
     as steep, so it gets half that s.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
     name = _act.get(activation).name
     M = positive_int(M, "M")
@@ -121,8 +115,6 @@ def random_features_fit(
     ``(n_samples, d)``, ``y`` shape ``(n_samples,)``. A tiny ``ridge`` keeps beta finite
     when two random features almost coincide (their difference would otherwise get a huge
     weight that fits the data points but spikes between them).
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
     x, y = _check_xy(x, y)
     M = positive_int(M, "M")
@@ -161,8 +153,6 @@ def train_shallow(
 
     Returns a :class:`ShallowNet`; ``info`` holds the training loss before and after
     (``train_mse_start``, ``train_mse``) and the number of L-BFGS ``iterations`` run.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
     import torch
 
@@ -221,10 +211,7 @@ def train_shallow(
 
 
 def uniform_grid(n: int, d: int = 1) -> Array:
-    """All points of the regular grid with n points per axis on [0, 1]^d, shape ``(n**d, d)``.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
-    """
+    """All points of the regular grid with n points per axis on [0, 1]^d, shape ``(n**d, d)``."""
     n = positive_int(n, "n", minimum=2)
     d = positive_int(d, "d")
     axes = np.meshgrid(*([np.linspace(0.0, 1.0, n)] * d), indexing="ij")
@@ -236,8 +223,6 @@ def sup_norm_error(f: Callable[[Array], Array], g: Callable[[Array], Array], gri
 
     ``f`` and ``g`` map an ``(n_samples, d)`` array to ``(n_samples,)`` values; ``grid`` is
     an ``(n_samples, d)`` array of points (a fine grid stands in for the set C).
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
     grid = as_array(grid, "grid", ndim=2)
     if grid.shape[0] < 1:
@@ -248,10 +233,7 @@ def sup_norm_error(f: Callable[[Array], Array], g: Callable[[Array], Array], gri
 
 
 def loglog_slope(M, err) -> float:
-    """Slope of the least-squares line through (log M, log err): err ~ C M^slope.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
-    """
+    """Slope of the least-squares line through (log M, log err): err ~ C M^slope."""
     M = as_array(M, "M", ndim=1)
     err = as_array(err, "err", shape=(M.shape[0],))
     if M.shape[0] < 2 or np.any(M <= 0) or np.any(err <= 0):
@@ -267,8 +249,6 @@ class Target:
     """A continuous target function f*: [0, 1]^d -> R, with its formula for printing.
 
     ``f`` maps an ``(n_samples, d)`` array to ``(n_samples,)`` values.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
 
     name: str

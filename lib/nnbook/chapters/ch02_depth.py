@@ -1,7 +1,5 @@
 """Depth versus width: what stacking layers buys, and what it costs.
 
-Introduced in Chapter 2, Multi-layer perceptrons.
-
 The multi-layer perceptron of the lecture composes L hidden layers,
 
     f_0(x) = x,   f_{l+1}(x) = sigma(W_l f_l(x) + b_l)  (l = 0, ..., L-1),   f(x) = beta^T f_L(x),
@@ -74,8 +72,6 @@ def tent(x: Any) -> Array:
 
     T rises from T(0) = 0 to T(1/2) = 1 and falls back to T(1) = 0. On [0, 1] it is a
     shallow ReLU network with two units: T(x) = 2 sigma(x) - 4 sigma(x - 1/2).
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     x = _check_unit_interval(x)
     return 2.0 * np.minimum(x, 1.0 - x)
@@ -88,8 +84,6 @@ def sawtooth(x: Any, k: int) -> Array:
 
     a sawtooth with 2^{k-1} teeth and 2^k linear pieces of slope +-2^k, with kinks at the
     points j / 2^k. ``k = 0`` gives the identity T^0(x) = x.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     k = _check_k(k)
     x = _check_unit_interval(x)
@@ -102,8 +96,6 @@ def sawtooth(x: Any, k: int) -> Array:
 class MLPWeights(NamedTuple):
     """The parameters theta_MLP = {W_0, ..., W_{L-1}, b_0, ..., b_{L-1}, beta} of an MLP
     f(x) = beta^T f_L(x) (no output bias), as lists of arrays in the lecture's shapes.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
 
     W: list[Array]
@@ -137,8 +129,6 @@ def tent_weights(k: int) -> MLPWeights:
     Since T(x) = 2 sigma(x) - 4 sigma(x - 1/2) = beta^T f_1(x), each layer feeds T of its input
     to the next: f_l(x) = (sigma(t), sigma(t - 1/2)) with t = T^{l-1}(x), and
     f(x) = beta^T f_k(x) = T^k(x) on [0, 1].
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     k = _check_k(k, minimum=1)
     shift = np.array([0.0, -0.5])
@@ -154,8 +144,6 @@ def deep_sawtooth(k: int, dtype: Any = np.float64) -> MLP:
     holding :func:`tent_weights` (and output bias 0). It has 6k parameters theta_MLP
     (plus the zero output bias the library stores). ``model.forward(x)`` maps ``(n, 1)``
     to ``(n, 1)``.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     return tent_weights(k).to_mlp("relu", dtype)
 
@@ -169,8 +157,6 @@ def shallow_sawtooth(k: int) -> ShallowNet:
     one unit per kink: unit 0 starts the first rising piece (slope 2^k) and unit m turns the
     slope from +2^k to -2^k at a peak (m odd) or back at a valley (m even). (d + 2) M = 3 * 2^k
     parameters.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     k = _check_k(k)
     M = 2**k
@@ -190,8 +176,6 @@ def n_parameters(sizes: Sequence[int], output_bias: bool = False) -> int:
     The lecture's H_MLP has no output bias (f(x) = beta^T f_L(x)), hence the default; the
     MNIST count of the slides (235,146) includes one (``output_bias=True``, which is
     :func:`nnbook.engine.mlp.count_parameters`). With L = 1 and K = 1 it is Chapter 1's (d + 2) M.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     sizes = _check_sizes(sizes)
     total = count_parameters(sizes).total
@@ -208,8 +192,6 @@ def count_linear_pieces(values: Any, rtol: float = 1e-9) -> int:
     differences larger than ``rtol`` times the largest first difference). The count is exact
     when kinks are at least three grid cells apart (e.g. for T^k on a grid that contains
     the points j / 2^k, with spacing at most 2^-k / 3).
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     y = as_array(values, "values", ndim=1)
     if y.shape[0] < 3:
@@ -242,8 +224,6 @@ def sawtooth_sup_error(
     end point, so evaluating on a uniform grid of ``n`` points plus the kinks j / 2^k of T^k
     plus ``knots`` (those of f inside [0, 1]) gives the exact sup norm, not an estimate.
     ``f`` maps ``(n, 1)`` to ``(n,)`` or ``(n, 1)`` (a ``ShallowNet`` or an ``MLP``).
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     k = _check_k(k)
     n = positive_int(n, "n", minimum=2)
@@ -264,8 +244,6 @@ def shallow_knot_fit(x: Any, y: Any, M: int) -> ShallowNet:
     [0, 1)), so only beta is fitted, a linear least-squares problem (Chapter 1's H_linear with
     well-placed features). ``x`` has shape ``(n, 1)`` or ``(n,)``, ``y`` shape ``(n,)``.
     ``info["knots"]`` holds the kinks.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     x = _as_column(x)
     y = as_array(y, "y", shape=(x.shape[0],))
@@ -281,8 +259,6 @@ def shallow_width_sweep(k: int, Ms: Sequence[int], n: int = 2**12 + 1) -> Array:
     """Sup-norm errors max |f_M - T^k| of :func:`shallow_knot_fit` networks with M units, one
     per entry of ``Ms``, fitted to T^k on a uniform grid of ``n`` points and measured exactly
     with :func:`sawtooth_sup_error`. Returns an array of ``len(Ms)`` errors.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     k = _check_k(k)
     n = positive_int(n, "n", minimum=3)
@@ -309,8 +285,6 @@ def hidden_states(model: MLP, X: Any) -> list[Array]:
     """The hidden layers' outputs ``[f_0, f_1, ..., f_L]`` of a library MLP on the rows of X,
     f_0 = X of shape ``(n, d)`` and f_l of shape ``(n, d_l)`` (evaluation mode: no dropout).
     The activations A^(l) = f_{l+1} of the lecture.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     model = _check_mlp(model)
     X = as_array(X, "X", shape=(None, model.d)).astype(model.dtype)
@@ -332,8 +306,6 @@ def layer_gradient_norms(model: MLP, X: Any, y: Any, loss: str = "squared_error"
     """The Frobenius norms ||dR/dW_l||, l = 0, ..., L (the last one is beta^T = W_L), of the
     risk R = (1/n) sum_i L(f(x_i), y_i) on the batch (X, y), by one backward pass. Leaves
     the parameters unchanged and the gradients zeroed. Returns an array of L + 1 norms.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     from ..engine.losses import get as get_loss
 
@@ -371,8 +343,6 @@ def train_depths(
 
     ``X`` has shape ``(n, d)``, ``y`` shape ``(n, K)`` or ``(n,)``. NumPy runs on one
     BLAS thread (restored afterwards).
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     from ..engine.losses import SquaredError
     from ..engine.optim import SGD, fit

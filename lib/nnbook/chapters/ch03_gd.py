@@ -1,7 +1,5 @@
 """Empirical risk minimisation (ERM) and gradient descent (GD).
 
-Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-
 The ERM over a parameterised hypothesis space H = {f_theta : theta in Theta} is
 
     min_{theta in R^p}  R^(theta) = (1/N) sum_{i=1}^N R^(i)(theta),   R^(i)(theta) = L(f_theta(x_i), y_i),
@@ -51,8 +49,6 @@ def pack(w, b, beta) -> Array:
 
     ``w`` has shape ``(M, d)``, ``b`` and ``beta`` shape ``(M,)``; the order inside theta is
     beta_1..beta_M, then w_11..w_1d, ..., w_M1..w_Md (row by row), then b_1..b_M.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     w = as_array(w, "w", ndim=2)
     M, _ = w.shape
@@ -64,7 +60,7 @@ def pack(w, b, beta) -> Array:
 def unpack(theta, d: int, M: int) -> tuple[Array, Array, Array]:
     """Split theta in R^{(d+2)M} back into ``(w, b, beta)`` of shapes ``(M, d)``, ``(M,)``, ``(M,)``.
 
-    The inverse of :func:`pack`. Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
+    The inverse of :func:`pack`.
     """
     d, M = positive_int(d, "d"), positive_int(M, "M")
     theta = as_array(theta, "theta", shape=((d + 2) * M,))
@@ -90,8 +86,6 @@ class SNNRisk:
         dR^/dbeta_m = sum_i r_i h_im,
         dR^/dw_mj   = sum_i r_i beta_m sigma'(z_im) x_ij,
         dR^/db_m    = sum_i r_i beta_m sigma'(z_im).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     def __init__(self, X, y, M: int, activation: str = "tanh", loss: str = "squared") -> None:
@@ -191,8 +185,6 @@ def gradient_descent(
     of ``theta0`` to one of the same shape. The result has shape ``(K + 1, *theta0.shape)``;
     its last row is theta^(K). If an iterate overflows (GD diverged), it and the remaining
     rows are NaN.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     if not callable(grad):
         raise TypeError(
@@ -223,10 +215,7 @@ def gradient_descent(
 
 
 def grad_norms(grad: Callable[[Array], Array], trajectory) -> Array:
-    """||grad R(theta^(k))|| for every iterate of a trajectory (rows), shape ``(K + 1,)``.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """||grad R(theta^(k))|| for every iterate of a trajectory (rows), shape ``(K + 1,)``."""
     trajectory = as_array(trajectory, "trajectory", finite=False)
     if trajectory.ndim < 1:
         raise ValueError(f"expected a trajectory of shape (K + 1, ...), got {trajectory.shape}")
@@ -239,8 +228,6 @@ def hessian(grad: Callable[[Array], Array], theta, h: float = 1e-5) -> Array:
         column j = (grad R(theta + h e_j) - grad R(theta - h e_j)) / (2 h).
 
     Its largest eigenvalue is the local curvature L(theta); GD decreases R when eta < 2/L.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     theta = as_array(theta, "theta", ndim=1)
     h = positive_float(h, "h")
@@ -257,10 +244,7 @@ def hessian(grad: Callable[[Array], Array], theta, h: float = 1e-5) -> Array:
 
 
 def random_unit_vectors(n: int, p: int, rng: np.random.Generator) -> Array:
-    """n directions u drawn uniformly on the unit sphere of R^p, shape ``(n, p)``.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """n directions u drawn uniformly on the unit sphere of R^p, shape ``(n, p)``."""
     n, p = positive_int(n, "n"), positive_int(p, "p")
     U = rng.standard_normal((n, p))
     return U / np.linalg.norm(U, axis=1, keepdims=True)
@@ -273,8 +257,6 @@ def directional_derivative(R: Callable[[Array], float], theta, u, h: float = 1e-
 
     It uses only values of R (no gradient), so it checks grad R independently:
     D_u R = grad R . u, largest (= ||grad R||) for u = grad R / ||grad R||.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     theta = as_array(theta, "theta")
     u = as_array(u, "u", shape=theta.shape)
@@ -296,8 +278,6 @@ class Quadratic:
 
     Least squares R(theta) = 1/(2N) ||X theta - y||^2 is the case A = X^T X / N, b = X^T y / N,
     c = y^T y / (2N) (see :meth:`least_squares`).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     def __init__(self, A, b=None, c: float = 0.0) -> None:
@@ -397,8 +377,6 @@ class Quadratic:
 def quadratic_2d(L: float = 1.0, kappa: float = 10.0, angle: float = np.pi / 6) -> Quadratic:
     """A 2-D ill-conditioned quadratic R(theta) = 1/2 theta^T A theta with eigenvalues L and L/kappa,
     its eigenvectors rotated by ``angle`` from the axes (condition number kappa = L/mu).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     L, kappa = positive_float(L, "L"), positive_float(kappa, "kappa")
     if kappa < 1:
@@ -411,8 +389,6 @@ def quadratic_2d(L: float = 1.0, kappa: float = 10.0, angle: float = np.pi / 6) 
 def measured_rate(errors, tail: int = 10) -> float:
     """The contraction factor measured from a sequence of errors e_k (e.g. ||theta^(k) - theta*||):
     the geometric mean of e_{k+1}/e_k over the last ``tail`` steps, (e_K / e_{K-tail})^(1/tail).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     e = as_array(errors, "errors", ndim=1, finite=False)
     tail = positive_int(tail, "tail")
@@ -432,8 +408,6 @@ def convex_bound(k, L: float, dist0: float) -> Array:
 
     so an error epsilon needs at most k = L ||theta^(0) - theta*||^2 / (2 epsilon) = O(1/epsilon) steps.
     ``dist0`` is ||theta^(0) - theta*||. (With a general eta <= 1/L the bound is dist0^2 / (2 eta k).)
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     k = as_array(k, "k")
     if np.any(k < 1):
@@ -451,8 +425,6 @@ def chord_gaps(R: Callable[[Array], float], theta, theta_prime, lambdas) -> Arra
 
     R is convex iff this is <= 0 for all theta, theta' and lambda in [0, 1]; a positive value is
     a pair that violates convexity (the graph lies above the chord).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     theta = as_array(theta, "theta")
     theta_prime = as_array(theta_prime, "theta_prime", shape=theta.shape)
@@ -469,8 +441,6 @@ def chord_gaps(R: Callable[[Array], float], theta, theta_prime, lambdas) -> Arra
 class ConvexityCheck:
     """Result of :func:`convexity_check`: the largest chord gap, how many pairs violate the
     chord inequality (gap > tol), and the worst pair.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     n_pairs: int
@@ -497,8 +467,6 @@ def convexity_check(
 
     A pair violates it if max over ``lambdas`` of :func:`chord_gaps` exceeds ``tol`` (relative to
     max(1, |R(theta)|, |R(theta')|)). One violating pair proves R is not convex; none proves nothing.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     center = as_array(center, "center", ndim=1)
     n_pairs = positive_int(n_pairs, "n_pairs")
@@ -527,8 +495,6 @@ class SineRegression:
     One parameter, yet R has many local minima: f_theta is periodic-like in theta.
     Calls accept a scalar theta, an array of thetas (evaluated elementwise), or a ``(1,)`` vector
     (so it works with :func:`gradient_descent`).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     def __init__(self, x, y) -> None:
@@ -562,8 +528,6 @@ class SineRegression:
 def grid_minima(R: Callable[[Array], Array], grid) -> Array:
     """The points of an increasing 1-D grid where R is smaller than at both neighbours
     (candidate local minima, to grid accuracy), found from values of R only.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     grid = as_array(grid, "grid", ndim=1)
     if grid.size < 3 or np.any(np.diff(grid) <= 0):

@@ -1,7 +1,5 @@
 """Stochastic (mini-batch) gradient descent: the mini-batch gradient, initialisation, optimisers.
 
-Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
-
 The ERM objective is a finite sum, and so is its gradient,
 
     R^(theta) = (1/N) sum_{i=1}^N R^(i)(theta),     grad R^(theta) = (1/N) sum_{i=1}^N grad R^(i)(theta).
@@ -85,8 +83,6 @@ class LeastSquaresRisk:
 
     ``risk(theta, idx)`` and ``risk.grad(theta, idx)`` are the mean over the rows ``idx``
     (all N rows if ``idx`` is None): with a mini-batch ``idx`` of size B, ``grad`` is g_k.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
 
     def __init__(self, X: Any, y: Any) -> None:
@@ -151,8 +147,6 @@ def _check_model(model: Any) -> MLP:
 def flat_parameters(model: MLP) -> Array:
     """theta: every parameter of ``model`` in one vector of shape ``(p,)`` (a copy), in the
     order W_0, b_0, ..., W_L, b_L.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     return np.concatenate([p.data.ravel() for p in _check_model(model).parameters()])
 
@@ -161,8 +155,6 @@ def model_gradient(model: MLP, loss: str | Loss, X: Any, y: Any) -> Array:
     """grad R^(theta) of the mean loss (1/n) sum_i L(f_theta(x_i), y_i) over the rows of
     ``(X, y)``, flattened to shape ``(p,)`` (one forward and one backward pass; the model's
     gradients are overwritten). With ``(X[idx], y[idx])`` for a mini-batch ``idx`` it is g_k.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     model = _check_model(model)
     loss = get_loss(loss)
@@ -175,8 +167,6 @@ def model_gradient(model: MLP, loss: str | Loss, X: Any, y: Any) -> Array:
 def per_sample_gradients(model: MLP, loss: str | Loss, X: Any, y: Any) -> Array:
     """The per-sample gradients grad R^(i)(theta), i = 1..N, as the rows of an ``(N, p)``
     array (one backward pass per sample; for small networks and data sets).
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     model = _check_model(model)
     X = as_array(X, "X", shape=(None, model.d), dtype=model.dtype)
@@ -196,8 +186,6 @@ def per_sample_gradients(model: MLP, loss: str | Loss, X: Any, y: Any) -> Array:
 def updates_per_epoch(N: int, B: int, drop_last: bool = False) -> int:
     """The number of mini-batch updates in one epoch (one pass over the N samples):
     ceil(N / B), or floor(N / B) if the last, smaller batch is dropped.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
 
     >>> updates_per_epoch(60_000, 128)   # the lecture's MNIST question
     469
@@ -224,8 +212,6 @@ def sample_batches(
     {0, ..., N-1}: as the rows of an int array of shape ``(n_draws, B)``.
     Without replacement (the default, what an epoch of shuffled batches does) each row is
     a uniform random B-subset; with ``replace=True`` the B indices are independent.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     N, B = _check_batch(N, B, replace)
     n_draws = positive_int(n_draws, "n_draws")
@@ -257,8 +243,6 @@ def minibatch_gradients(
 
     ``grad`` maps an index array to the gradient of the mean loss on those rows, e.g.
     ``lambda idx: risk.grad(theta, idx)`` or ``lambda idx: model_gradient(model, loss, X[idx], y[idx])``.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     if not callable(grad):
         raise TypeError(
@@ -275,8 +259,6 @@ class UnbiasednessCheck(NamedTuple):
     ``stderr`` the standard error of ``mean`` (sample std / sqrt(n_draws)), and ``z`` the
     standardised differences (mean - full) / stderr, which are roughly N(0, 1) if the
     estimator is unbiased.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
 
     mean: Array
@@ -311,8 +293,6 @@ def unbiasedness_check(
 
     Coordinates whose mini-batch gradient never varies (standard error 0) get z = 0 if the
     mean equals ``full`` to rounding, and z = inf otherwise.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     G = minibatch_gradients(grad, N, B, n_draws, rng, replace)
     full = as_array(full, "full", ndim=1).ravel()
@@ -342,8 +322,6 @@ def finite_population_correction(N: int, B: int) -> float:
     """(N - B) / (N - 1): the factor by which sampling B of N items *without* replacement
     shrinks the variance of their mean, compared with sampling with replacement
     (1 for B = 1, 0 for B = N: the whole data set has no sampling noise).
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     N, B = _check_batch(N, B, replace=False)
     return 1.0 if N == 1 else (N - B) / (N - 1)
@@ -366,8 +344,6 @@ def gradient_variance(G: Any, B: int, replace: bool = False) -> float:
         sigma^2 / B * (N - B) / (N - 1)   without replacement,
 
     where sigma^2 = (1/N) sum_i ||grad R^(i) - grad R^||^2 is the variance of one sample's gradient.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     G = _check_G(G)
     N, B = _check_batch(G.shape[0], B, replace)
@@ -382,8 +358,6 @@ def sampled_variance(
     (see :func:`sample_batches`), average the rows of ``G`` (the per-sample gradients, shape
     ``(N, p)``) over each, and average the squared distances to the full gradient, the mean
     of all rows.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     G = _check_G(G)
     N = G.shape[0]
@@ -404,8 +378,6 @@ def symmetry_gap(model: MLP) -> float:
     the largest |[W_l]_{jm} - [W_l]_{1m}| and |[b_l]_j - [b_l]_1| over the hidden layers
     l = 0..L-1, units j and inputs m. It is 0 exactly when, in every hidden layer, all units
     have the same incoming weights and bias (the symmetric state that zero init never leaves).
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     gap = 0.0
     for lin in _check_model(model).hidden:
@@ -422,8 +394,6 @@ def one_unit_equivalent(model: MLP, atol: float = 1e-12) -> MLP:
     [W_l]_{1,:} f_l = (sum_m [W_l]_{1m}) f_{l,1}: so the one-unit network keeps the first row
     of W_0 and b_0, replaces W_l (l >= 1) by the row sum of its first row and b_l by [b_l]_1,
     and replaces the output weights W_L = beta^T by their row sums.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     model = _check_model(model)
     gap = symmetry_gap(model)
@@ -459,8 +429,6 @@ class ActivationStats(NamedTuple):
       (p_depth = u; Chapter 5, Backpropagation).
 
     ``std_input`` is the std of the input f_0.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
 
     mean: Array
@@ -498,8 +466,6 @@ def activation_statistics(
     ``init`` is a scheme of :mod:`nnbook.engine.init` (``"small"``, ``"xavier"``, ``"he"``, ...) or a
     number s, meaning [W_l]_{ij} ~ N(0, s^2) (e.g. ``1.0``, a "too large" init for width 256).
     ``num_threads`` limits NumPy's BLAS (None: leave it alone).
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     if not isinstance(init, (str, int, float, np.integer, np.floating)) or isinstance(init, bool):
         raise TypeError(
@@ -541,8 +507,6 @@ class Trace(NamedTuple):
     """A training run recorded at a few points: the number of updates k, the epochs (passes
     over the data, k B / N), the wall-clock seconds spent in the updates (evaluations of the
     loss not counted), and the full-data loss R^(theta^(k)) there. All have shape ``(n_points,)``.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
 
     updates: Array
@@ -579,8 +543,6 @@ def train_trace(
     start and ``evals_per_epoch`` times per epoch (for B = N this is gradient descent, one
     update per epoch). ``epochs`` may be fractional. The clock stops while the loss is
     evaluated, so ``seconds`` is the time spent training. ``num_threads`` limits NumPy's BLAS.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     model = _check_model(model)
     if not isinstance(optimizer, Optimizer):
@@ -653,8 +615,6 @@ def compare_optimizers(
     ``{"Adam": ("adam", {"lr": 1e-3})}``, on the same sequence of mini-batches (each run's
     shuffling uses a generator seeded with ``seed``). Returns ``{label: Trace}``;
     ``model`` itself is not changed.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     model = _check_model(model)
     if not isinstance(settings, Mapping) or not settings:
@@ -720,8 +680,6 @@ def torch_trajectory_gap(
     optimiser on ``model.to_torch()``, both on the same mini-batches of size B (float64
     models give a float64 comparison). Returns, after each step, the largest difference
     max |theta_ours - theta_torch| over all parameters, shape ``(steps,)``.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     import torch
 

@@ -1,7 +1,5 @@
 """Backpropagation for one sample, literally as on the slides, and what it costs.
 
-Introduced in Chapter 5, Backpropagation.
-
 With the biases absorbed into the weights, an MLP is the recursion
 
     x_0 = x,   x_{l+1} = g_l(x_l, W_l),  l = 0, ..., L,
@@ -81,8 +79,6 @@ def forward_states(
     l < L and g_L(x, W) = W x. ``Ws = [W_0, ..., W_L]``, W_l of shape (d_{l+1}, d_l); the last
     one is W_L = beta^T. With ``bias=True`` each W_l has one more column, the bias, and
     multiplies the augmented state [x_l; 1] (the slides' "biases absorbed into the weights").
-
-    Introduced in Chapter 5, Backpropagation.
     """
     x = as_array(x, "x", ndim=1)
     Ws = _check_weights(Ws, x.shape[0], bias)
@@ -109,8 +105,6 @@ def backward_costates(
 
     ``xs`` are the states from :func:`forward_states` (same ``Ws``, ``sigma``, ``bias``).
     p_0 is the gradient of the loss with respect to the input x.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     if isinstance(xs, np.ndarray) or not isinstance(xs, Sequence):
         raise TypeError(
@@ -149,8 +143,6 @@ def initial_costate(x_last: Any, y: Any, loss: str = "squared_error") -> tuple[f
     ``loss`` is a name from :mod:`nnbook.engine.losses`: ``"squared_error"`` (L = ||x_{L+1} - y||^2 / 2,
     so p_{L+1} = x_{L+1} - y), ``"cross_entropy"`` (x_{L+1} are logits, y an integer label;
     p_{L+1} = softmax(x_{L+1}) - e_y) or ``"bce"`` (one logit, y in [0, 1]).
-
-    Introduced in Chapter 5, Backpropagation.
     """
     x_last = as_array(x_last, "x_last", ndim=1)
     fn = _losses.get(one_of(loss, "loss", sorted(_losses.LOSSES)))
@@ -167,8 +159,6 @@ def initial_costate(x_last: Any, y: Any, loss: str = "squared_error") -> tuple[f
 class BackpropResult(NamedTuple):
     """What :func:`backprop` returns: the loss, the states x_l, the co-states p_l and the
     gradients grad_{W_l} R (``grads[l]`` has the shape of W_l).
-
-    Introduced in Chapter 5, Backpropagation.
     """
 
     loss: float
@@ -191,8 +181,6 @@ def backprop(
     Forward pass (:func:`forward_states`), p_{L+1} = grad L (:func:`initial_costate`),
     backward pass (:func:`backward_costates`); returns the loss, [x_l], [p_l] and
     [grad_{W_l} R] for l = 0, ..., L.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     xs = forward_states(x, Ws, sigma, bias=bias)
     value, p_last = initial_costate(xs[-1], y, loss)
@@ -211,8 +199,6 @@ def matmul_flops(sizes: Sequence[int], B: int) -> dict[str, int]:
     products per layer, dR/dW_l = G^T F and p_l = G W_l, except that the first layer needs no
     dR/dX. Element-wise work (biases, sigma, sigma') is O(B d) per layer and left out.
     Returns ``{"forward": ..., "backward": ...}``.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     sizes = [positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
     if len(sizes) < 2:
@@ -275,8 +261,6 @@ def backprop_cost(
     (``framework="nnbook"`` only) it also times the whole gradient by central differences
     (:func:`nnbook.engine.gradcheck.numerical_gradient`, 2p forward passes, run once) and adds
     ``fd_seconds`` and ``fd_ratio`` = fd_seconds / forward_seconds.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     from ..engine.mlp import MLP
 

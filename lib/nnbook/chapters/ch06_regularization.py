@@ -1,7 +1,5 @@
 """Closed forms behind the tricks of the trade, and a small cross-validation helper.
 
-Introduced in Chapter 6, Tricks of the trade.
-
 For a linear model y ~ x^T w with the squared loss, three regularisers of the lecture have
 exact closed forms, and all three are ridge regression:
 
@@ -82,8 +80,6 @@ def ridge(X: Any, y: Any, lam: float, *, penalty_weights: Any = None) -> Array:
     same minimiser for lambda = N lambda'.
 
     ``X`` is ``(n, d)``, ``y`` is ``(n,)``; returns w of shape ``(d,)``.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     X, y = _check_Xy(X, y)
     lam = positive_float(lam, "lam", allow_zero=True)
@@ -118,8 +114,6 @@ def map_linear_gaussian(X: Any, y: Any, *, noise_var: float, prior_var: float) -
     + ||w||^2 / (2 tau^2) + const is the ridge objective divided by 2 s^2.
 
     ``X`` is ``(n, d)``, ``y`` is ``(n,)``; returns ``(d,)``.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     X, y = _check_Xy(X, y)
     s2 = positive_float(noise_var, "noise_var")
@@ -144,8 +138,6 @@ def expected_dropout_loss(w: Any, H: Any, y: Any, phi: float) -> Array:
 
     ``w`` is ``(d,)``, ``H`` is ``(n, d)`` (one h per row), ``y`` is ``(n,)`` (the targets y*);
     returns the ``(n,)`` expected losses.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     H, y = _check_Xy(H, y, "H")
     w = as_array(w, "w", shape=(H.shape[1],))
@@ -166,8 +158,6 @@ def dropout_ridge(H: Any, y: Any, phi: float) -> Array:
     L2 penalty whose weight on w_j grows with the energy of feature j (adaptive ridge).
 
     ``H`` is ``(n, d)``, ``y`` is ``(n,)``; returns ``(d,)``.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     H, y = _check_Xy(H, y, "H")
     phi = _check_phi(phi)
@@ -193,8 +183,6 @@ def noise_ridge(X: Any, y: Any, sigma: float) -> Array:
     for a non-linear f it holds to first order in sigma^2 (Bishop, 1995).
 
     ``X`` is ``(n, d)``, ``y`` is ``(n,)``; returns ``(d,)``.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     X, y = _check_Xy(X, y)
     sigma = positive_float(sigma, "sigma", allow_zero=True)
@@ -210,8 +198,6 @@ def noisy_copies(
     rows ``c * n .. (c + 1) * n - 1``; eps ~ N(0, sigma^2 I) drawn from ``rng`` (a Generator or
     an int seed). Least squares on it, divided by ``copies``, estimates the expected loss of
     :func:`noise_ridge`.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     X, y = _check_Xy(X, y)
     sigma = positive_float(sigma, "sigma", allow_zero=True)
@@ -225,8 +211,6 @@ def l2_penalty(params: Any) -> float:
     """J(theta) = ||theta||^2 = sum_i theta_i^2 over all parameters.
 
     ``params`` is a ``torch.nn.Module`` (all its parameters), or an iterable of arrays/tensors.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     if hasattr(params, "parameters") and callable(params.parameters):
         params = list(params.parameters())
@@ -255,8 +239,6 @@ def kfold_indices(n: int, K: int = 5, *, seed: int = 0) -> list[tuple[Array, Arr
     """K folds of a seeded random permutation of ``0..n-1``: a list of (train_idx, val_idx).
 
     Every index is in exactly one validation fold; the fold sizes differ by at most one.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     n = positive_int(n, "n")
     K = positive_int(K, "K", minimum=2)
@@ -270,10 +252,7 @@ def kfold_indices(n: int, K: int = 5, *, seed: int = 0) -> list[tuple[Array, Arr
 
 
 def param_grid(**values: Sequence[Any]) -> list[dict[str, Any]]:
-    """All combinations of the given values: ``param_grid(M=[8, 32], lam=[0, 1e-3])`` has 4 settings.
-
-    Introduced in Chapter 6, Tricks of the trade.
-    """
+    """All combinations of the given values: ``param_grid(M=[8, 32], lam=[0, 1e-3])`` has 4 settings."""
     if not values:
         raise ValueError("expected at least one hyperparameter, e.g. param_grid(M=[8, 32])")
     for name, vals in values.items():
@@ -288,8 +267,6 @@ def one_at_a_time(base: Mapping[str, Any], **alternatives: Sequence[Any]) -> lis
 
     A grid that grows with the sum, not the product, of the numbers of values:
     ``one_at_a_time({"M": 32, "lam": 0}, M=[8, 128], lam=[1e-3])`` has 1 + 2 + 1 = 4 settings.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     if not isinstance(base, Mapping):
         raise TypeError(f"expected base to be a dict of hyperparameters, got {type(base).__name__}")
@@ -315,8 +292,6 @@ class CVResult:
     error on fold k (shape ``(S, K)``), ``mean[s]`` the CV error (1/K) sum_k errors[s, k] and
     ``se[s]`` its standard error std_k / sqrt(K). ``best_index`` minimises ``mean`` (the first
     one on ties) and ``best`` is that setting.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
 
     settings: list[dict[str, Any]]
@@ -372,8 +347,6 @@ def cross_validate(
 
     ``X`` is ``(n, d)`` (or any array with n rows), ``y`` is ``(n,)``. Returns a
     :class:`CVResult` (``errors`` of shape ``(S, K)``, ``best``, ``to_frame()``).
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     if not callable(score):
         raise TypeError(

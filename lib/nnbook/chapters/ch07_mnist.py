@@ -1,7 +1,5 @@
 """The four classifiers of the lecture's MNIST table, and a runner that trains them all.
 
-Introduced in Chapter 7, Example: MNIST.
-
 The lecture (after ISL Table 10.1) compares four ways of learning f: R^784 -> R^10 on
 MNIST, by their test error:
 
@@ -100,8 +98,6 @@ def scale_pixels(X: Any, name: str = "X") -> np.ndarray:
 
     Integer arrays are taken as raw grey values 0..255 (MNIST's ``uint8``); float arrays
     must already lie in [0, 1] (``load_mnist(dtype=np.float32)`` returns them so).
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     arr = as_array(X, name, dtype=None)
     if arr.ndim == 3 and arr.shape[1:] == (28, 28):
@@ -176,8 +172,6 @@ def fit_nn(
     rate phi after each hidden layer when ``dropout = phi > 0`` (one rate, or one per layer).
     ``X_train`` is ``(n, 784)`` (pixels 0..255 or floats in [0, 1]), ``y_train`` ``(n,)``.
     Initialisation and mini-batch order come from ``seed``: same seed, same network.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     X = scale_pixels(X_train, "X_train")
     y = _labels(y_train, "y_train", len(X))
@@ -218,8 +212,6 @@ def fit_logistic(
     minimising the cross-entropy -sum_i sum_m y_im log f_m(x_i) (the negative multinomial
     log-likelihood) with Adam, mini-batches of B = ``batch_size``, for ``epochs`` epochs
     (ISL lab 10.9 does the same in PyTorch). Returns ``make_mlp([784, 10])``, trained.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     X = scale_pixels(X_train, "X_train")
     y = _labels(y_train, "y_train", len(X))
@@ -255,8 +247,6 @@ def fit_lda(
     the constant border pixels that make Sigma singular); ``shrinkage`` (a number in [0, 1]
     or ``"auto"``, Ledoit-Wolf) shrinks Sigma towards a multiple of the identity. The
     default ``None`` is plain LDA, as in the lecture. Needs scikit-learn.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     try:
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -280,8 +270,6 @@ def predict_labels(model: Any, X: Any) -> np.ndarray:
     """Predicted digits argmax_m f_m(X), shape ``(n,)``, for a torch network or a scikit-learn model.
 
     ``X`` is ``(n, 784)``, pixels 0..255 or floats in [0, 1] (scaled as in training).
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     Xs = scale_pixels(X)
     if isinstance(model, nn.Module):
@@ -298,8 +286,6 @@ def confusion_matrix(y_true: Any, y_pred: Any, K: int = _K) -> np.ndarray:
 
     Rows are the true classes, columns the predicted ones; the diagonal holds the correct
     predictions and sum_{k != m} C[k, m] / n is the error rate.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     K = positive_int(K, "K")
     t = as_array(y_true, "y_true", ndim=1, dtype=None)
@@ -330,8 +316,6 @@ class ModelResult:
     ``test_error`` and ``train_error`` are fractions misclassified,
     (1/n) #{i : argmax_m f_m(x_i) != y_i}; ``seconds`` is the wall-clock time of fitting
     and predicting; ``y_pred`` the predicted test labels; ``lecture_error`` the lecture's number.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
 
     key: str
@@ -352,8 +336,6 @@ class MNISTTable:
     ``n_test`` say which data produced our numbers; ``settings`` records the
     hyperparameters. ``table["nn_dropout"]`` looks a row up by key; ``str(table)`` and
     :meth:`to_frame` format it.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
 
     rows: list[ModelResult]
@@ -449,8 +431,6 @@ def run_table(
     runs with the same arguments (and the same ``num_threads``) give the same errors.
     ``num_threads`` limits torch and BLAS to that many threads for the call (``None``:
     leave them alone). Each row records its wall-clock time.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     for attr in ("X_train", "y_train", "X_test", "y_test"):
         if not hasattr(dataset, attr):

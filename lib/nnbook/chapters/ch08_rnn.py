@@ -1,7 +1,5 @@
 """The simplest recurrent neural network (Elman RNN): a NumPy forward pass and a PyTorch module.
 
-Introduced in Chapter 8, When to use deep learning.
-
 A sequence x_1, ..., x_tau with x_t in R^d is read one element at a time. The hidden state
 h_t in R^M is the network's memory, updated with the *same* weights at every step (the
 lecture's appendix, "RNN: basic architecture"):
@@ -53,8 +51,6 @@ def elman_forward(
     ``(M,)``; ``h0`` (default 0) is ``(M,)`` or, for a batch, ``(n, M)``. Returns all hidden
     states h_1, ..., h_tau: shape ``(tau, M)`` for one sequence, ``(n, tau, M)`` for a batch.
     The last one, ``H[..., -1, :]``, is h_tau. sigma is ``"tanh"`` (default) or ``"relu"``.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     if activation not in RNN_ACTIVATIONS:
         raise ValueError(
@@ -104,8 +100,6 @@ class ElmanRNN(nn.Module):
     uniform on [-1/sqrt(M), 1/sqrt(M)]) without touching the global random state;
     otherwise from the global generator (seeded by :func:`nnbook.seed`). Train it with
     :func:`nnbook.pytorch.train.fit` (``loss="mse"``) like any other model.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
 
     def __init__(

@@ -1,7 +1,5 @@
 """Signal-to-noise: when does a neural network beat a linear model?
 
-Introduced in Chapter 8, When to use deep learning.
-
 The experiment behind the lecture's claim "best results [for deep learning] when the
 signal-to-noise ratio is high and data sets are large": draw data
 
@@ -56,8 +54,6 @@ def friedman1(X: Any) -> np.ndarray:
 
     for ``X`` of shape ``(n, d)`` with d >= 5 (inputs x_6, ..., x_d are irrelevant).
     Returns ``(n,)``. A linear model captures the last two terms and part of the first two.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     X = as_array(X, "X", ndim=2)
     if X.shape[1] < 5:
@@ -89,8 +85,6 @@ def noise_sd(snr: float) -> float:
     """The noise level sigma that gives SNR = Var f*(X) / sigma^2 for :func:`friedman1`.
 
     sigma = sqrt(Var f*(X) / SNR). The best possible test R^2 is then SNR / (1 + SNR).
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     snr = positive_float(snr, "snr")
     return float(np.sqrt(FRIEDMAN1_VARIANCE / snr))
@@ -102,8 +96,6 @@ def make_data(n: int, *, snr: float, d: int = 10, seed: int = 0) -> tuple[np.nda
     sigma = :func:`noise_sd` (snr). Returns ``X`` of shape ``(n, d)`` and ``y`` of shape
     ``(n,)``. The same ``seed`` draws the same x and epsilon whatever the SNR, so a sweep
     over SNRs changes only the noise scale (common random numbers: smoother curves).
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     n = positive_int(n, "n")
     d = positive_int(d, "d", minimum=5)
@@ -124,8 +116,6 @@ def r2_score(y: Any, y_hat: Any) -> float:
     1 is perfect; 0 is as good as predicting the mean; negative is worse. ``y`` and
     ``y_hat`` have shape ``(n,)``. (The definition of ``sklearn.metrics.r2_score`` and of
     ISL Section 10.5.2.)
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     y = as_array(y, "y", ndim=1)
     y_hat = as_array(y_hat, "y_hat", shape=(len(y),))
@@ -151,8 +141,6 @@ class LeastSquares:
     beta_0 is not penalised; ``lam=0``, the default, is ordinary least squares). ``X`` is
     ``(n, d)``, ``y`` is ``(n,)``. After ``fit``: ``beta_0`` (float) and ``beta`` ``(d,)``.
     For the NYSE data with five lags this is the linear AR(5) model of ISL Section 10.5.2.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
 
     def __init__(self, lam: float = 0.0) -> None:
@@ -199,8 +187,6 @@ class MLPRegressor:
     for at most ``epochs`` epochs, stopping when the validation loss has not improved for
     ``patience`` epochs and restoring the best weights. Everything is drawn from ``seed``.
     ``num_threads=1`` (default) is fastest for networks this small.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
 
     def __init__(
@@ -304,8 +290,6 @@ def paired_difference(a: Any, b: Any, *, block: int = 1) -> PairedDifference:
     b (dropping the last n - J b), average each block, and use SE = s_J / sqrt(J) of the J
     block means, which stay nearly independent if the correlation dies out within a block.
     ``n`` in the result is the number of units the SE is based on (n or J).
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     a = as_array(a, "a", ndim=1)
     b = as_array(b, "b", shape=(len(a),))
@@ -329,8 +313,6 @@ def advantage_vanishes(snrs: Any, diffs: Any) -> float | None:
     the first SNR where the mean difference is at most one standard error above zero,
     mean <= SE (the two models are within one SE, or the linear model is ahead); ``None``
     if the network stays ahead by more than one SE at every SNR.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     snrs = as_array(snrs, "snrs", ndim=1)
     diffs = as_array(diffs, "diffs", shape=(len(snrs), None))
@@ -352,8 +334,6 @@ class SNRSweep:
 
     ``r2_net`` and ``r2_linear`` have shape ``(len(n_train), len(snrs), len(seeds))``.
     ``ceiling`` is SNR / (1 + SNR), the best test R^2 any model can expect.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
 
     snrs: np.ndarray
@@ -414,8 +394,6 @@ def snr_sweep(
     (initialisation, validation split, mini-batches). Both models see the same data, so
     R^2_net - R^2_linear is a paired difference. ``seeds`` is a count (seeds 0..R-1) or a
     list. Extra keyword arguments go to :class:`MLPRegressor`.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     snrs = as_array(snrs, "snrs", ndim=1)
     for s in snrs:

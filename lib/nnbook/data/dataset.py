@@ -1,7 +1,4 @@
-"""A train/test split that remembers where it came from, and a seeded stratified split.
-
-Introduced in Chapter 7, Example: MNIST.
-"""
+"""A train/test split that remembers where it came from, and a seeded stratified split."""
 
 from __future__ import annotations
 
@@ -25,8 +22,6 @@ class Dataset:
     ``"uci-spambase"``, ``"islp-nyse"``); ``note`` says in words where the data came
     from and, for a fallback, how results will differ. ``feature_names`` names the
     columns of ``X`` when they have names.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
 
     X_train: np.ndarray
@@ -74,8 +69,6 @@ def stratified_split(y: Any, n_test: int, *, seed: int = 0) -> tuple[np.ndarray,
     Class ``c`` with ``n_c`` examples gets ``n_test * n_c / n`` test examples, rounded
     by largest remainder so the total is exactly ``n_test``. Both index arrays are
     returned in a seeded random order (classes mixed). Same ``seed``, same split.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     y = as_array(y, "y", ndim=1, dtype=None)
     n = len(y)

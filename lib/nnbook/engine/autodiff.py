@@ -1,7 +1,5 @@
 """Reverse-mode automatic differentiation: backpropagation on a computational graph.
 
-Introduced in Chapter 5, Backpropagation.
-
 A :class:`Value` is one scalar node of a computational graph. Each operation builds its
 output node and, right next to it, a small ``_backward`` closure that applies the chain
 rule for that one operation: if ``out = g(a, b)`` then
@@ -64,8 +62,6 @@ class Value:
 
     >>> x = Value(3.0, label="x"); y = x * x + 1; y.backward(); x.grad
     6.0
-
-    Introduced in Chapter 5, Backpropagation.
     """
 
     def __init__(
@@ -260,8 +256,6 @@ class Value:
         The sensitivities of the intermediate nodes start from 0 in every pass; those of
         the leaves (inputs, parameters) *accumulate* (``+=``), as in PyTorch: call
         :meth:`zero_grad` before a second backward pass if you do not want that.
-
-        Introduced in Chapter 5, Backpropagation.
         """
         order = topological_order(self)
         for node in order:
@@ -272,10 +266,7 @@ class Value:
             node._backward()
 
     def zero_grad(self) -> None:
-        """Set ``grad = 0`` on this node and on every node it depends on.
-
-        Introduced in Chapter 5, Backpropagation.
-        """
+        """Set ``grad = 0`` on this node and on every node it depends on."""
         for node in topological_order(self):
             node.grad = 0.0
 
@@ -290,8 +281,6 @@ def topological_order(root: Any) -> list:
     A depth-first search that appends a node once all its inputs (``_prev``) have been
     appended. Written with an explicit stack instead of recursion, so that long chains
     (a sum of 10 000 terms) do not hit Python's recursion limit.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     if not hasattr(root, "_prev"):
         raise TypeError(f"expected a Value or a Tensor, got {type(root).__name__}")

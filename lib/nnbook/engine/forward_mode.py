@@ -1,7 +1,5 @@
 """Forward-mode automatic differentiation with dual numbers, and what each mode costs.
 
-Introduced in Chapter 5, Backpropagation.
-
 A dual number ``a + a' eps`` with ``eps^2 = 0`` carries a value a and a derivative a'
 (a *tangent*) together; every operation updates both, e.g.
 
@@ -48,8 +46,6 @@ class OpCounter:
 
     Every operation on a Dual that carries the counter adds 1 to ``n``; the result carries
     the counter on. No global state: two counters never see each other's operations.
-
-    Introduced in Chapter 5, Backpropagation.
     """
 
     def __init__(self) -> None:
@@ -82,8 +78,6 @@ class Dual:
 
     >>> x = Dual(3.0, 1.0); y = x * x + 1; (y.value, y.deriv)
     (10.0, 6.0)
-
-    Introduced in Chapter 5, Backpropagation.
     """
 
     __slots__ = ("value", "deriv", "counter")
@@ -211,7 +205,7 @@ def derivative(f: Callable[[Any], Any], x: float) -> float:
     """f'(x) for f: R -> R, in one forward pass: f(x + 1 eps) = f(x) + f'(x) eps.
 
     ``f`` must be written with operations a :class:`Dual` supports (``x.tanh()`` rather
-    than ``math.tanh(x)``). Introduced in Chapter 5, Backpropagation.
+    than ``math.tanh(x)``).
     """
     y = f(Dual(_as_real(x, "x"), 1.0))
     if isinstance(y, Dual):
@@ -236,8 +230,6 @@ def jvp(
 
     Seeds input j with ``Dual(x_j, v_j)``: then f(x + v eps) = f(x) + (J v) eps. ``f``
     takes a list of n scalars and returns one scalar or a sequence of m scalars.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     x = as_array(x, "x", ndim=1)
     v = as_array(v, "v", shape=(x.shape[0],))
@@ -255,8 +247,6 @@ class JacobianResult:
     passes; reverse mode: m backward passes after one forward pass) and ``ops`` the number
     of elementary operations executed in total (each operation on a Dual, each node built
     in the forward pass, each node's chain rule applied in a backward pass).
-
-    Introduced in Chapter 5, Backpropagation.
     """
 
     jacobian: np.ndarray
@@ -268,8 +258,6 @@ def jacobian_forward(f: Callable[[list], Any], x: Sequence[float]) -> JacobianRe
     """The Jacobian of f: R^n -> R^m in forward mode: column j is J e_j, one pass per input.
 
     n passes; pass j seeds ``Dual(x_j, 1)`` and ``Dual(x_k, 0)`` for k != j.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     x = as_array(x, "x", ndim=1)
     n = x.shape[0]
@@ -290,8 +278,6 @@ def jacobian_reverse(f: Callable[[list], Any], x: Sequence[float]) -> JacobianRe
     for each output y_i, the gradients are zeroed and ``y_i.backward()`` fills in
     ``x_j.grad = d y_i / d x_j``. m backward passes; ``ops`` counts the nodes built by the
     forward pass plus the local chain rules applied by the backward passes.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     x = as_array(x, "x", ndim=1)
     xs = [Value(xj, label=f"x{j + 1}") for j, xj in enumerate(x)]
@@ -332,8 +318,6 @@ class TanhNetwork:
     :class:`Dual` or :class:`~nnbook.engine.autodiff.Value`) returns a list of m scalars of the same
     kind; :meth:`jacobian` gives the exact Jacobian W_1 diag(1 - tanh^2(W_0 x)) W_0 with NumPy,
     an independent check for both modes.
-
-    Introduced in Chapter 5, Backpropagation.
     """
 
     def __init__(self, n: int, m: int, hidden: int = 8, seed: int = 0):
@@ -389,8 +373,6 @@ def jacobian_costs(
     difference of either Jacobian from the exact one. The counts are deterministic; the
     timings depend on the machine. Expect forward_passes = n and reverse_passes = m, so
     forward mode is cheaper when n << m and reverse mode when m << n.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     repeats = positive_int(repeats, "repeats")
     rows = []

@@ -1,7 +1,5 @@
 """Gradient checking by finite differences.
 
-Introduced in Chapter 5, Backpropagation.
-
 Backpropagation is easy to get subtly wrong, and a wrong gradient still trains a little,
 so we compare it with the derivative's definition: for each coordinate theta_i,
 
@@ -29,8 +27,6 @@ _TINY = np.finfo(np.float64).tiny
 def relative_error(a: Any, b: Any) -> float:
     """max_i |a_i - b_i| / max(max_i |a_i|, max_i |b_i|): the largest difference, relative to
     the size of the gradient (0 if both are 0). Scale-free, and not fooled by entries near 0.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -47,8 +43,6 @@ def numerical_gradient(f: Callable[[Array], float], theta: Array, eps: float = 1
     """Central differences (f(theta + eps e_i) - f(theta - eps e_i)) / (2 eps) for every entry
     of ``theta``, a float64 array that ``f`` reads. ``theta`` is perturbed in place, one entry
     at a time, and restored exactly. Costs 2 * theta.size calls of f.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     if not isinstance(theta, np.ndarray) or theta.dtype != np.float64:
         got = theta.dtype if isinstance(theta, np.ndarray) else type(theta).__name__
@@ -78,8 +72,6 @@ def gradient_errors(
     every parameter of ``model`` (an :class:`nnbook.engine.mlp.MLP` in float64) under ``loss`` (a loss
     object or name) on the batch (X, y); with ``wrt_input`` also for dR/dX (key ``"X"``).
     Dropout is switched off during the check (the model's mode is restored afterwards).
-
-    Introduced in Chapter 5, Backpropagation.
     """
     if np.dtype(getattr(model, "dtype", None)) != np.float64:
         got = getattr(model, "dtype", None)
@@ -112,8 +104,6 @@ def gradcheck_mlp(model: Any, loss: Any, X: Array, y: Array, eps: float = 1e-6) 
     """The largest relative error, over all parameters, between the backprop gradient and
     central finite differences (see :func:`gradient_errors`). About 1e-8 or less means the
     backward pass is right.
-
-    Introduced in Chapter 5, Backpropagation.
     """
     return max(gradient_errors(model, loss, X, y, eps).values())
 

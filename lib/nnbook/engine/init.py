@@ -1,7 +1,5 @@
 """Weight initialisers: how theta^(0) is chosen.
 
-Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
-
 Every initialiser returns a weight matrix W_l of shape ``(d_out, d_in)`` = (d_{l+1}, d_l),
 the shape of the slides' W_l in f_{l+1} = sigma(W_l f_l + b_l). Biases b_l start at zero
 for every scheme (see :class:`nnbook.engine.layers.Linear`).
@@ -41,10 +39,7 @@ SMALL_STD = 0.01
 
 
 def as_float_dtype(dtype: Any) -> np.dtype:
-    """Check that ``dtype`` is float32 or float64 and return it as a ``np.dtype``.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
-    """
+    """Check that ``dtype`` is float32 or float64 and return it as a ``np.dtype``."""
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -59,8 +54,6 @@ def zeros(
 ) -> Array:
     """W_l = 0. Every hidden unit then computes the same function and receives the same
     gradient, so they stay identical forever: the symmetry problem.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     return np.zeros((d_out, d_in), dtype=as_float_dtype(dtype))
 
@@ -70,8 +63,6 @@ def small(
 ) -> Array:
     """Small random values, [W_l]_{ij} ~ N(0, 0.01^2). Breaks the symmetry, but the signal
     shrinks by a factor of about 0.01 sqrt(d_in) per layer, so deep networks start dead.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     return (SMALL_STD * as_rng(rng).standard_normal((d_out, d_in))).astype(as_float_dtype(dtype))
 
@@ -82,8 +73,6 @@ def xavier_uniform(
     """Xavier/Glorot (uniform): [W_l]_{ij} ~ U(-a, a) with a = sqrt(6 / (d_l + d_{l+1})),
     so Var = 2 / (d_l + d_{l+1}): a compromise that keeps the variance of f_l (forward) and
     of p_l (backward) roughly constant for sigma = tanh near 0.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     a = sqrt(6.0 / (d_in + d_out))
     return as_rng(rng).uniform(-a, a, (d_out, d_in)).astype(as_float_dtype(dtype))
@@ -92,10 +81,7 @@ def xavier_uniform(
 def xavier_normal(
     d_in: int, d_out: int, rng: np.random.Generator | int | None = None, dtype: Any = np.float64
 ) -> Array:
-    """Xavier/Glorot (normal): [W_l]_{ij} ~ N(0, 2 / (d_l + d_{l+1})).
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
-    """
+    """Xavier/Glorot (normal): [W_l]_{ij} ~ N(0, 2 / (d_l + d_{l+1}))."""
     std = sqrt(2.0 / (d_in + d_out))
     return (std * as_rng(rng).standard_normal((d_out, d_in))).astype(as_float_dtype(dtype))
 
@@ -105,8 +91,6 @@ def he(
 ) -> Array:
     """He (normal): [W_l]_{ij} ~ N(0, 2 / d_l). ReLU zeroes half of its inputs, and the
     factor 2 makes up for it, so E|f_{l+1}|^2 stays roughly constant across depth.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     std = sqrt(2.0 / d_in)
     return (std * as_rng(rng).standard_normal((d_out, d_in))).astype(as_float_dtype(dtype))
@@ -117,8 +101,6 @@ def pytorch(
 ) -> Array:
     """PyTorch's default for ``nn.Linear``: [W_l]_{ij} ~ U(-1/sqrt(d_l), 1/sqrt(d_l)),
     so Var = 1 / (3 d_l). (PyTorch also draws its biases this way; ours start at zero.)
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     a = 1.0 / sqrt(d_in)
     return as_rng(rng).uniform(-a, a, (d_out, d_in)).astype(as_float_dtype(dtype))
@@ -152,8 +134,6 @@ def init(
 ) -> Array:
     """Draw a weight matrix W_l of shape ``(d_out, d_in)`` with the scheme ``name``
     (one of ``INITIALIZERS`` or ``ALIASES``; see the table in the module docstring).
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
 
     >>> init("he", d_in=784, d_out=256, rng=0).shape
     (256, 784)

@@ -1,7 +1,5 @@
 """Layers with ``forward`` and ``backward`` side by side.
 
-Introduced in Chapter 5, Backpropagation.
-
 A layer is one map x_{l+1} = g_l(x_l, W_l) of the slides' backward recursion. Its
 ``forward(x)`` computes the output and caches what the backward pass needs; its
 ``backward(p)`` takes the co-state p_{l+1} = dR/dx_{l+1} (``grad_out``), adds
@@ -31,8 +29,6 @@ Array = np.ndarray
 
 class Parameter:
     """A trainable array theta (``data``) and its gradient dR/dtheta (``grad``), same shape.
-
-    Introduced in Chapter 5, Backpropagation.
 
     Like ``torch.nn.Parameter``: a layer's ``backward`` adds to ``grad``, an optimiser reads
     ``grad`` and updates ``data`` in place, and ``zero_grad()`` resets ``grad`` to 0.
@@ -106,10 +102,7 @@ class Parameter:
 
 
 class Layer:
-    """Base class: a layer without parameters, in training mode.
-
-    Introduced in Chapter 5, Backpropagation.
-    """
+    """Base class: a layer without parameters, in training mode."""
 
     training: bool = True
 
@@ -187,8 +180,6 @@ def _check_grad(g: Any, shape: tuple[int, ...] | None, dtype: np.dtype) -> Array
 class Linear(Layer):
     """An affine layer z = W_l f_l + b_l, batch form Z = F W_l^T + b_l.
 
-    Introduced in Chapter 2, Multi-layer perceptrons (``backward`` in Chapter 5, Backpropagation).
-
     ``W`` has shape ``(d_out, d_in)`` = (d_{l+1}, d_l) as on the slides, ``b`` shape ``(d_out,)``.
     Input F has shape ``(n, d_in)``, output Z shape ``(n, d_out)``. W is drawn with
     :func:`nnbook.engine.init.init` (scheme ``init``), b starts at 0.
@@ -246,8 +237,6 @@ class Linear(Layer):
 class Activation(Layer):
     """The element-wise nonlinearity f_{l+1} = sigma(z), [sigma(z)]_i = sigma(z_i).
 
-    Introduced in Chapter 2, Multi-layer perceptrons (``backward`` in Chapter 5, Backpropagation).
-
     ``name`` is any activation of :mod:`nnbook.engine.activations` (``"relu"``, ``"sigmoid"``,
     ``"tanh"``, ``"leaky_relu"``, ``"softplus"``, ``"gelu"``, ``"identity"``) or an
     :class:`nnbook.engine.activations.Activation`. Backward: dR/dz = dR/df * sigma'(z) (element-wise).
@@ -291,8 +280,6 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """Inverted dropout with drop probability phi.
-
-    Introduced in Chapter 6, Tricks of the trade.
 
     In training mode each unit is set to 0 independently with probability phi and the
     kept units are scaled by 1/(1 - phi): h~ = m * h / (1 - phi), m_j ~ Bernoulli(1 - phi),

@@ -1,8 +1,5 @@
 """Loss functions L(f, y), each with its value and its gradient side by side.
 
-Introduced in Chapter 3, Empirical risk minimisation and gradient descent (the gradients
-are the starting co-state p_{L+1} = dL/df of Chapter 5, Backpropagation).
-
 Convention, the same for every loss here: the per-sample loss L(f(x_i), y_i) is summed
 over the K outputs, and the batch loss is its **mean over the n samples**,
 
@@ -101,10 +98,7 @@ def _as_labels(y: Any, Z: Array) -> Array:
 
 
 def one_hot(y: Any, K: int, dtype: Any = np.float64) -> Array:
-    """One-hot encoding: Y of shape (n, K) with y_im = 1 if y_i = m else 0.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """One-hot encoding: Y of shape (n, K) with y_im = 1 if y_i = m else 0."""
     labels = _as_labels(y, np.empty((len(np.asarray(y)), K), dtype=dtype))
     if labels.ndim == 2:
         return labels
@@ -119,7 +113,6 @@ def one_hot(y: Any, K: int, dtype: Any = np.float64) -> Array:
 def softmax(Z: Any, axis: int = -1) -> Array:
     """softmax(Z)_m = e^{Z_m} / sum_j e^{Z_j}, along ``axis`` (the classes).
 
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     Computed as e^{Z_m - max_j Z_j} / sum_j e^{Z_j - max_j Z_j}: the same value, and no
     overflow for large logits.
     """
@@ -132,8 +125,6 @@ def softmax(Z: Any, axis: int = -1) -> Array:
 def log_softmax(Z: Any, axis: int = -1) -> Array:
     """log softmax(Z)_m = Z_m - logsumexp(Z), with logsumexp(Z) = c + log sum_j e^{Z_j - c},
     c = max_j Z_j (the log-sum-exp trick: exact, and never overflows).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     Z = _as_output(Z, "Z")
     S = Z - Z.max(axis=axis, keepdims=True)
@@ -145,20 +136,14 @@ def log_softmax(Z: Any, axis: int = -1) -> Array:
 
 
 def squared_error(f: Any, y: Any, reduction: str = "mean") -> float:
-    """R = (1/n) sum_i (1/2) sum_k (y_ik - f_k(x_i))^2.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """R = (1/n) sum_i (1/2) sum_k (y_ik - f_k(x_i))^2."""
     f = _as_output(f, "f")
     r = _as_target(y, f) - f
     return float(0.5 * _scale(f.shape[0], reduction) * np.vdot(r, r))
 
 
 def squared_error_grad(f: Any, y: Any, reduction: str = "mean") -> Array:
-    """dR/df_ik = (f_k(x_i) - y_ik) / n: the slides' delta_k, divided by n.
-
-    Introduced in Chapter 5, Backpropagation.
-    """
+    """dR/df_ik = (f_k(x_i) - y_ik) / n: the slides' delta_k, divided by n."""
     f = _as_output(f, "f")
     g = f - _as_target(y, f)
     g *= _scale(f.shape[0], reduction)
@@ -171,8 +156,6 @@ def squared_error_grad(f: Any, y: Any, reduction: str = "mean") -> Array:
 def cross_entropy(Z: Any, y: Any, reduction: str = "mean") -> float:
     """R = -(1/n) sum_i sum_m y_im log softmax(Z_i)_m, for logits Z of shape (n, K) and
     labels y: integers (n,) in 0..K-1, or one-hot (n, K).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
     Z = _as_output(Z, "Z")
     if Z.ndim != 2:
@@ -189,10 +172,7 @@ def _cross_entropy_from_log_p(log_p: Array, y: Array, scale: float) -> float:
 
 
 def cross_entropy_grad(Z: Any, y: Any, reduction: str = "mean") -> Array:
-    """dR/dZ_im = (softmax(Z_i)_m - y_im) / n.
-
-    Introduced in Chapter 5, Backpropagation.
-    """
+    """dR/dZ_im = (softmax(Z_i)_m - y_im) / n."""
     Z = _as_output(Z, "Z")
     if Z.ndim != 2:
         raise ValueError(f"expected logits Z of shape (n, K), got {Z.shape}")
@@ -215,7 +195,6 @@ def binary_cross_entropy(z: Any, y: Any, reduction: str = "mean") -> float:
     """R = (1/n) sum_i [softplus(z_i) - y_i z_i] = -(1/n) sum_i [y_i log sigma(z_i) + (1 - y_i) log(1 - sigma(z_i))],
     for logits z (shape (n,) or (n, K)) and targets y in [0, 1] of the same shape.
 
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     Stable: softplus(z) = max(z, 0) + log(1 + e^{-|z|}) never overflows.
     """
     z = _as_output(z, "z")
@@ -225,10 +204,7 @@ def binary_cross_entropy(z: Any, y: Any, reduction: str = "mean") -> float:
 
 
 def binary_cross_entropy_grad(z: Any, y: Any, reduction: str = "mean") -> Array:
-    """dR/dz_i = (sigma(z_i) - y_i) / n.
-
-    Introduced in Chapter 5, Backpropagation.
-    """
+    """dR/dz_i = (sigma(z_i) - y_i) / n."""
     z = _as_output(z, "z")
     return _bce_grad(z, _as_target(y, z), _scale(z.shape[0], reduction))
 
@@ -246,8 +222,6 @@ def l2_penalty(parameters: Iterable[Any], lam: float) -> float:
     """(lambda/2) J(theta) with J(theta) = ||theta||^2 = sum_i theta_i^2, over all ``parameters``
     (arrays, or :class:`nnbook.engine.layers.Parameter`). Its gradient, lambda theta, is what the
     optimisers' ``weight_decay=lambda`` adds.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     total = 0.0
     for p in parameters:
@@ -262,8 +236,6 @@ def l2_penalty(parameters: Iterable[Any], lam: float) -> float:
 class Loss:
     """A loss with ``forward(output, y) -> float`` and ``backward() -> dR/d output``,
     like the layers: forward caches what backward needs.
-
-    Introduced in Chapter 5, Backpropagation.
     """
 
     def __init__(self, reduction: str = "mean") -> None:
@@ -289,10 +261,7 @@ class Loss:
 
 
 class SquaredError(Loss):
-    """R = (1/n) sum_i (1/2) ||y_i - f(x_i)||^2; backward gives (f - y) / n.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """R = (1/n) sum_i (1/2) ||y_i - f(x_i)||^2; backward gives (f - y) / n."""
 
     def forward(self, f: Any, y: Any) -> float:
         f = _as_output(f, "f")
@@ -308,8 +277,6 @@ class SquaredError(Loss):
 class CrossEntropy(Loss):
     """Softmax cross-entropy on logits Z (n, K): R = -(1/n) sum_i log softmax(Z_i)_{y_i};
     backward gives (softmax(Z) - Y) / n. Labels: integers (n,) or one-hot (n, K).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     def forward(self, Z: Any, y: Any) -> float:
@@ -329,8 +296,6 @@ class CrossEntropy(Loss):
 class BCEWithLogits(Loss):
     """Binary cross-entropy on logits z: R = (1/n) sum_i [softplus(z_i) - y_i z_i];
     backward gives (sigma(z) - y) / n. Targets y in [0, 1], same shape as z.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     def forward(self, z: Any, y: Any) -> float:
@@ -351,10 +316,7 @@ LOSSES: dict[str, type[Loss]] = {
 
 
 def get(name: str | Loss, reduction: str = "mean") -> Loss:
-    """A loss object by name (``"squared_error"``, ``"cross_entropy"``, ``"bce"``), or pass one through.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """A loss object by name (``"squared_error"``, ``"cross_entropy"``, ``"bce"``), or pass one through."""
     if isinstance(name, Loss):
         return name
     if name not in LOSSES:

@@ -1,7 +1,5 @@
 """The multi-layer perceptron, assembled from layers, in the slides' notation.
 
-Introduced in Chapter 2, Multi-layer perceptrons.
-
     f_0(x) = x,   f_{l+1}(x) = sigma(W_l f_l(x) + b_l)  for l = 0, ..., L-1,   f(x) = beta^T f_L(x) + beta_0,
 
 with W_l of shape (d_{l+1}, d_l), b_l of shape (d_{l+1},), d_0 = d, and a linear output layer
@@ -32,8 +30,6 @@ Array = np.ndarray
 
 class ParameterCount(NamedTuple):
     """The number of trainable parameters, in total and per layer.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
 
     ``per_layer[l]`` is a dict with keys ``"layer"`` (``"W_0, b_0"``, ...), ``"shape"`` (of W_l),
     ``"weights"``, ``"biases"`` and ``"total"``. ``int(count.total)`` is the total.
@@ -73,8 +69,6 @@ def count_parameters(sizes: Sequence[int]) -> ParameterCount:
     """The number of parameters of an MLP with layer widths ``sizes = [d, d_1, ..., d_L, K]``:
     sum over the layers of d_{l+1} d_l weights plus d_{l+1} biases.
 
-    Introduced in Chapter 2, Multi-layer perceptrons.
-
     >>> count_parameters([784, 256, 128, 10]).total   # the lecture's MNIST network
     235146
     """
@@ -98,8 +92,6 @@ def count_parameters(sizes: Sequence[int]) -> ParameterCount:
 
 class MLP:
     """A fully connected feed-forward network with L hidden layers and a linear output layer.
-
-    Introduced in Chapter 2, Multi-layer perceptrons (``backward`` in Chapter 5, Backpropagation).
 
     f_{l+1} = sigma(W_l f_l + b_l) for the hidden layers, f = W_L f_L + b_L = beta^T f_L + beta_0.
 

@@ -1,8 +1,5 @@
 """Optimisers, learning-rate schedules, mini-batches and a small training loop.
 
-Introduced in Chapter 3, Empirical risk minimisation and gradient descent (GD and the
-schedules) and Chapter 4, Stochastic (mini-batch) gradient descent (the rest).
-
 The optimisers follow PyTorch's conventions and update rules (``torch.optim``): build one
 on ``model.parameters()``, then per update call ``zero_grad()``, run the backward pass,
 and call ``step()``, which changes every parameter's ``data`` in place using its ``grad``.
@@ -31,8 +28,6 @@ Array = np.ndarray
 class Optimizer:
     """Base class: holds the parameters, the learning rate ``lr`` (eta, which a schedule may
     change between steps), the weight decay lambda and the number of steps taken ``k``.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     def __init__(self, params: Iterable[Parameter], lr: float, weight_decay: float = 0.0) -> None:
@@ -81,9 +76,6 @@ class SGD(Optimizer):
 
     (PyTorch's ``torch.optim.SGD`` rule, dampening 0; ``nesterov=True`` uses g + mu v).
     With g the full-batch gradient this is GD; with a mini-batch gradient it is SGD.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent (momentum in
-    Chapter 4, Stochastic (mini-batch) gradient descent).
     """
 
     def __init__(
@@ -119,10 +111,7 @@ GD = SGD
 
 
 class Momentum(SGD):
-    """SGD with (heavy-ball) momentum, mu = 0.9 by default: v <- mu v + g, theta <- theta - eta v.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
-    """
+    """SGD with (heavy-ball) momentum, mu = 0.9 by default: v <- mu v + g, theta <- theta - eta v."""
 
     def __init__(
         self,
@@ -143,8 +132,6 @@ class RMSprop(Optimizer):
         s <- alpha s + (1 - alpha) g^2,   theta <- theta - eta g / (sqrt(s) + eps)
 
     (element-wise; s = 0 at the start; PyTorch's ``torch.optim.RMSprop`` rule and defaults).
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
 
     def __init__(
@@ -179,8 +166,6 @@ class Adam(Optimizer):
 
     (element-wise; PyTorch's ``torch.optim.Adam`` rule and defaults; ``weight_decay`` is the
     L2 form added to g, not AdamW).
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
 
     def __init__(
@@ -234,10 +219,7 @@ def make_optimizer(name: str, params: Any, **kwargs: Any) -> Optimizer:
 
 
 class Schedule:
-    """A learning-rate schedule: ``schedule(k)`` is eta_k, the rate for update k = 0, 1, ...
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """A learning-rate schedule: ``schedule(k)`` is eta_k, the rate for update k = 0, 1, ..."""
 
     def __call__(self, k: int) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -252,10 +234,7 @@ def _check_k(k: Any) -> int:
 
 
 class Constant(Schedule):
-    """A constant learning rate, eta_k = eta_0.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """A constant learning rate, eta_k = eta_0."""
 
     def __init__(self, eta0: float) -> None:
         self.eta0 = positive_float(eta0, "eta0")
@@ -266,10 +245,7 @@ class Constant(Schedule):
 
 
 class StepDecay(Schedule):
-    """Step decay: eta_k = eta_0 gamma^floor(k / step_size) (``torch.optim.lr_scheduler.StepLR``).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """Step decay: eta_k = eta_0 gamma^floor(k / step_size) (``torch.optim.lr_scheduler.StepLR``)."""
 
     def __init__(self, eta0: float, step_size: int, gamma: float = 0.1) -> None:
         self.eta0 = positive_float(eta0, "eta0")
@@ -281,10 +257,7 @@ class StepDecay(Schedule):
 
 
 class ExponentialDecay(Schedule):
-    """Exponential decay: eta_k = eta_0 gamma^k (``torch.optim.lr_scheduler.ExponentialLR``).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
-    """
+    """Exponential decay: eta_k = eta_0 gamma^k (``torch.optim.lr_scheduler.ExponentialLR``)."""
 
     def __init__(self, eta0: float, gamma: float) -> None:
         self.eta0 = positive_float(eta0, "eta0")
@@ -299,8 +272,6 @@ class CosineDecay(Schedule):
     eta_k = eta_min + (eta_0 - eta_min) (1 + cos(pi k / K)) / 2 for k <= K, and eta_min after
     (``torch.optim.lr_scheduler.CosineAnnealingLR`` with T_max = K, which for k > K would
     climb back up instead).
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     def __init__(self, eta0: float, K: int, eta_min: float = 0.0) -> None:
@@ -317,8 +288,6 @@ class LRScheduler:
     """Sets ``optimizer.lr = schedule(k)``: eta_0 at once, then eta_k after the k-th call of
     ``step()`` (call it once per epoch or once per update, as in PyTorch).
     ``schedule`` is a :class:`Schedule` or any function k -> eta_k.
-
-    Introduced in Chapter 3, Empirical risk minimisation and gradient descent.
     """
 
     def __init__(self, optimizer: Optimizer, schedule: Callable[[int], float]) -> None:
@@ -359,8 +328,6 @@ def minibatches(
     batches of B indices (the last one smaller if B does not divide N, or dropped with
     ``drop_last``). Each sample is used exactly once per epoch.
 
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
-
     >>> [len(i) for i in minibatches(10, 4, rng=0)]
     [4, 4, 2]
     """
@@ -394,8 +361,6 @@ def train_epoch(
     """One epoch of mini-batch SGD (any optimiser): for each batch, forward, loss, backward,
     step. Returns the mean training loss over the epoch (each batch weighted by its size).
     Pass the same Generator ``rng`` every epoch, so that each epoch has a new order.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     from .losses import get as get_loss
 
@@ -449,8 +414,6 @@ def fit(
 
     ``optimizer`` defaults to ``SGD(model.parameters(), lr)``; ``scheduler``, if given,
     steps once per epoch; ``rng`` shuffles the batches.
-
-    Introduced in Chapter 4, Stochastic (mini-batch) gradient descent.
     """
     from .losses import BCEWithLogits, CrossEntropy
     from .losses import get as get_loss

@@ -25,8 +25,6 @@ def n_parameters(d: int, M: int) -> int:
 
     Each of the M hidden units has d input weights w_mj, one bias b_m and one output
     weight beta_m (the output bias b_0 is set to zero, as in the lecture).
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
     d = positive_int(d, "d")
     M = positive_int(M, "M")
@@ -43,8 +41,6 @@ class ShallowNet:
     ``w`` has shape ``(M, d)`` (row m is w_m), ``b`` shape ``(M,)``, ``beta`` shape ``(M,)``.
     ``activation`` names sigma (see :mod:`nnbook.engine.activations`). ``info`` holds optional
     notes from fitting (e.g. the final training loss); it does not affect predictions.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
 
     w: Array
@@ -100,8 +96,6 @@ def least_squares_beta(H, y, *, ridge: float = 0.0) -> Array:
 
     ``H`` is the ``(n_samples, M)`` matrix of hidden features, ``y`` the ``(n_samples,)``
     targets. With ``ridge = 0`` this is the minimum-norm least-squares solution.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
     H = as_array(H, "H", ndim=2)
     y = as_array(y, "y", shape=(H.shape[0],))

@@ -48,8 +48,6 @@ class Tensor:
     :meth:`exp`, :meth:`log`, :meth:`tanh`, :meth:`sigmoid`, :meth:`relu`, and the
     reductions :meth:`sum` and :meth:`mean`. Rows are samples: a batch of inputs is
     ``X`` of shape ``(n_samples, n_features)`` and a layer is ``sigma(X @ W.T + b)``.
-
-    Introduced in Chapter 5, Backpropagation.
     """
 
     def __init__(self, data: Any, _children: Iterable[Tensor] = (), _op: str = "", label: str = ""):
@@ -287,8 +285,6 @@ class Tensor:
         sensitivity p_out of the same shape (this computes a vector-Jacobian product).
         As for :meth:`Value.backward`, the gradients of the leaves accumulate: call
         :meth:`zero_grad` (or reset the parameters' ``grad``) between training steps.
-
-        Introduced in Chapter 5, Backpropagation.
         """
         if grad is None:
             if self.data.size != 1:
@@ -306,10 +302,7 @@ class Tensor:
             node._backward()
 
     def zero_grad(self) -> None:
-        """Set ``grad = 0`` on this node and on every node it depends on.
-
-        Introduced in Chapter 5, Backpropagation.
-        """
+        """Set ``grad = 0`` on this node and on every node it depends on."""
         for node in topological_order(self):
             node.grad = np.zeros_like(node.data)
 

@@ -1,7 +1,5 @@
 """The XOR problem: a hidden layer makes XOR linearly separable, and GD may or may not find it.
 
-Introduced in Exercise 10.1, The expressive power of depth: XOR.
-
 The four inputs ``X_XOR`` are the rows (0, 0), (0, 1), (1, 0), (1, 1) (shape ``(4, 2)``,
 ``(n_samples, n_features)``) and ``Y_XOR = (0, 1, 1, 0)`` their classes. This module holds
 
@@ -52,8 +50,6 @@ LOSSES = ("squared", "cross_entropy")
 class SeparabilityResult:
     """What :func:`separability_lp` found.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
-
     ``separable`` is True when some (w, c) puts every point on its side with margin 1,
     ``s_i (w^T x_i + c) >= 1`` with ``s_i = 2 y_i - 1``; then ``w`` and ``c`` are such a
     solution and ``margin`` is ``min_i s_i (w^T x_i + c)``. Otherwise ``w``, ``c`` and
@@ -73,8 +69,6 @@ class SeparabilityResult:
 
 def separability_lp(X, y) -> SeparabilityResult:
     """Decide whether the points ``X`` (shape (n, d)) with classes ``y`` in {0, 1} are linearly separable.
-
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
 
     Solves the feasibility linear program: find w in R^d and c in R with
 
@@ -115,9 +109,7 @@ def separability_lp(X, y) -> SeparabilityResult:
 def reference_feature_map(X) -> np.ndarray:
     """The ReLU feature map of Exercise 10.1(b), row by row: shape (n, 2) -> (n, 2).
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
-
-        a_1 = sigma(x_1 + x_2 - 1.5),   a_2 = sigma(-x_1 - x_2 + 0.5),   sigma(z) = max(0, z).
+    a_1 = sigma(x_1 + x_2 - 1.5),   a_2 = sigma(-x_1 - x_2 + 0.5),   sigma(z) = max(0, z).
     """
     X = as_array(X, "X", shape=(None, 2))
     s = X[:, 0] + X[:, 1]
@@ -136,8 +128,6 @@ def _check_weights(W1, b1, W2, b2) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 def mlp_forward(X, W1, b1, W2, b2, activation: str = "relu") -> np.ndarray:
     """The two-layer network f(x) = W2 sigma(W1 x + b1) + b2, applied to each row of ``X``.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
-
     Shapes follow ``torch.nn.Linear`` (one row of weights per neuron): ``W1`` (M, d),
     ``b1`` (M,), ``W2`` (K, M), ``b2`` (K,); ``X`` is (n, d) and the result is (n, K).
     With rows as samples this is ``sigma(X W1^T + b1) W2^T + b2``. In the lecture's notation
@@ -152,7 +142,7 @@ def mlp_forward(X, W1, b1, W2, b2, activation: str = "relu") -> np.ndarray:
 def to_torch(W1, b1, W2, b2, activation: str = "relu"):
     """The same network as :func:`mlp_forward`, as ``nn.Sequential(Linear, activation, Linear)``.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR. Parameters are float64
+     Parameters are float64
     copies of the arrays (``nn.Linear.weight`` has shape (out, in), like ``W1`` and ``W2``).
     """
     import torch
@@ -209,8 +199,6 @@ def empirical_risk(
 ) -> float:
     """R(theta) = (1/n) sum_i L(f_theta(x_i), y_i) for theta = (W1, b1, W2, b2) with one output.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
-
     ``loss="squared"``: L(f, y) = (f - y)^2 / 2, the lecture's squared loss, f(x) > 0.5 means class 1.
     ``loss="cross_entropy"``: L(f, y) = log(1 + e^f) - y f, the cross-entropy of the
     probability logistic(f); f(x) > 0 means class 1.
@@ -221,7 +209,7 @@ def empirical_risk(
 def risk_and_gradient(params, X=X_XOR, y=Y_XOR, activation: str = "relu", loss: str = "squared"):
     """R(theta) and grad R(theta) = (dR/dW1, dR/db1, dR/dW2, dR/db2) for theta = (W1, b1, W2, b2).
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR. One forward and one backward
+     One forward and one backward
     pass over all rows of ``X`` (see :func:`empirical_risk` for the losses); each gradient has the
     shape of its parameter.
     """
@@ -240,8 +228,6 @@ def risk_and_gradient(params, X=X_XOR, y=Y_XOR, activation: str = "relu", loss: 
 @dataclass(frozen=True)
 class XORRun:
     """One gradient-descent run of :func:`train_xor`.
-
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
 
     ``params`` = (W1, b1, W2, b2) after K steps; ``risks`` has the K + 1 values
     R(theta^(0)), ..., R(theta^(K)); ``solved`` says whether the final network classifies all four
@@ -265,10 +251,7 @@ class XORRun:
 
 @dataclass(frozen=True)
 class XORRuns:
-    """Many runs of :func:`train_xor_many`, stacked along a leading axis of length R (one per seed).
-
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
-    """
+    """Many runs of :func:`train_xor_many`, stacked along a leading axis of length R (one per seed)."""
 
     seeds: np.ndarray
     activation: str
@@ -307,10 +290,7 @@ class XORRuns:
 
 
 def init_params(seed: int, hidden: int = 2, init_scale: float = 1.0):
-    """theta^(0) = (W1, b1, W2, b2) with independent N(0, init_scale^2) entries, from ``default_rng(seed)``.
-
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
-    """
+    """theta^(0) = (W1, b1, W2, b2) with independent N(0, init_scale^2) entries, from ``default_rng(seed)``."""
     g = np.random.default_rng(seed)
     W1 = g.normal(0.0, init_scale, (hidden, 2))
     b1 = g.normal(0.0, init_scale, hidden)
@@ -329,8 +309,6 @@ def train_xor_many(
     init_scale: float = 1.0,
 ) -> XORRuns:
     """Full-batch gradient descent on the four XOR points, once per seed, all runs side by side.
-
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
 
     The network is f(x) = W2 sigma(W1 x + b1) + b2 with ``hidden`` = M units (a 2-M-1 MLP);
     theta^(0) comes from :func:`init_params`; then K = ``steps`` steps of
@@ -389,7 +367,7 @@ def train_xor(
 ) -> XORRun:
     """One run of full-batch gradient descent on XOR from the start given by ``seed``.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR. See :func:`train_xor_many`.
+    See :func:`train_xor_many`.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"expected seed to be an int, got {type(seed).__name__}")
@@ -402,7 +380,7 @@ def plot_points(
 ) -> None:
     """Scatter points ``P`` (n, 2) by class: class 0 as blue circles, class 1 as orange squares.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR. ``labels`` annotates each
+     ``labels`` annotates each
     point; ``legend`` is False (none), True (outside, right of the axes) or keyword arguments
     for ``ax.legend``.
     """
@@ -438,10 +416,7 @@ def plot_points(
 
 
 def plot_level_line(ax, v, c: float, level: float = 0.5, *, xlim=(-0.5, 1.5), **kwargs) -> None:
-    """Draw the line v_1 u + v_2 t + c = level in the (u, t) plane of ``ax``.
-
-    Introduced in Exercise 10.1, The expressive power of depth: XOR.
-    """
+    """Draw the line v_1 u + v_2 t + c = level in the (u, t) plane of ``ax``."""
     v1, v2 = np.asarray(v, dtype=float)
     kwargs.setdefault("color", PALETTE["black"])
     if abs(v2) > 1e-12:
@@ -461,7 +436,7 @@ def plot_decision_regions(
 ) -> None:
     """Shade where f(x) > threshold (class 1, orange) and where not (class 0, blue) on a grid.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR. ``f`` maps (n, 2) to (n,) or (n, 1).
+    ``f`` maps (n, 2) to (n,) or (n, 1).
     """
     from matplotlib.colors import ListedColormap
 
@@ -530,7 +505,7 @@ def _xor_random_points() -> np.ndarray:
 def check_feature_map(feature_map: Callable) -> Result:
     """Check ``feature_map(X)``: (n, 2) -> (n, 2), rows (a_1, a_2) = (sigma(x_1 + x_2 - 1.5), sigma(-x_1 - x_2 + 0.5)).
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR. Tests the four XOR
+     Tests the four XOR
     inputs and six other points; sigma is the ReLU max(0, z).
     """
 
@@ -579,7 +554,7 @@ def check_feature_map(feature_map: Callable) -> Result:
 def check_output_weights(output_weights: Callable) -> Result:
     """Check ``output_weights()`` -> (v1, v2, c): f = v1 a1 + v2 a2 + c > 0.5 exactly for the class-1 points.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR. The points are the four
+     The points are the four
     XOR inputs mapped by the statement's feature map; any correct (v1, v2, c) passes, as long as
     no point lies on the line f = 0.5.
     """
@@ -629,7 +604,7 @@ def check_output_weights(output_weights: Callable) -> Result:
 def check_mlp(xor_mlp_weights: Callable) -> Result:
     """Check ``xor_mlp_weights()`` -> (W1, b1, W2, b2) with f(x) = W2 sigma(W1 x + b1) + b2 = XOR(x) exactly.
 
-    Introduced in Exercise 10.1, The expressive power of depth: XOR. Shapes: W1 (2, 2),
+     Shapes: W1 (2, 2),
     b1 (2,), W2 (1, 2), b2 (1,) (one row of weights per neuron, like ``torch.nn.Linear``);
     sigma is the ReLU.
     """

@@ -26,8 +26,6 @@ class Augmentation:
     numbers come from ``generator`` when given (:func:`fit` passes its own seeded one), else
     from the augmentation's own generator, seeded with ``seed`` when it was made: two
     augmentations made with the same seed produce the same sequence of perturbations.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
 
     def __init__(self, seed: int = 0) -> None:
@@ -54,8 +52,6 @@ class GaussianNoise(Augmentation):
     """x -> x + epsilon, epsilon ~ N(0, sigma^2 I), drawn afresh for every sample and every call.
 
     For least squares this is approximately ridge regression with lambda about N sigma^2.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
 
     def __init__(self, sigma: float, seed: int = 0) -> None:
@@ -77,8 +73,6 @@ class RandomShift(Augmentation):
     the digit moves down by dy and right by dx. Images are ``height x width`` (28 x 28 for
     MNIST), given flattened as ``(n, height * width)`` or as ``(n, height, width)`` /
     ``(n, 1, height, width)``.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
 
     def __init__(
@@ -115,10 +109,7 @@ class RandomShift(Augmentation):
 
 
 class Compose(Augmentation):
-    """Apply several augmentations one after the other (e.g. a shift, then noise).
-
-    Introduced in Chapter 6, Tricks of the trade.
-    """
+    """Apply several augmentations one after the other (e.g. a shift, then noise)."""
 
     def __init__(self, *augmentations: Augmentation, seed: int = 0) -> None:
         super().__init__(seed)
@@ -139,10 +130,7 @@ class Compose(Augmentation):
 
 
 def gaussian_noise(sigma: float, *, seed: int = 0) -> GaussianNoise:
-    """Augmentation x -> x + epsilon with epsilon ~ N(0, sigma^2 I); use as ``fit(augment=...)``.
-
-    Introduced in Chapter 6, Tricks of the trade.
-    """
+    """Augmentation x -> x + epsilon with epsilon ~ N(0, sigma^2 I); use as ``fit(augment=...)``."""
     return GaussianNoise(sigma, seed=seed)
 
 
@@ -152,17 +140,12 @@ def random_shift(
     """Augmentation shifting each image by up to ``max_shift`` pixels each way, with zero fill.
 
     For 28 x 28 digits flattened to 784 by default. Use as ``fit(augment=random_shift(2))``.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     return RandomShift(max_shift, image_shape=image_shape, seed=seed)
 
 
 def compose(*augmentations: Augmentation, seed: int = 0) -> Compose:
-    """Chain augmentations: ``compose(random_shift(2), gaussian_noise(0.1))``.
-
-    Introduced in Chapter 6, Tricks of the trade.
-    """
+    """Chain augmentations: ``compose(random_shift(2), gaussian_noise(0.1))``."""
     return Compose(*augmentations, seed=seed)
 
 

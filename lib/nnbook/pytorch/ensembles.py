@@ -18,10 +18,7 @@ from .train import History, fit, predict, predict_proba
 
 @dataclass
 class Restarts:
-    """The models and histories of :func:`fit_restarts`; ``predict`` averages the models.
-
-    Introduced in Chapter 6, Tricks of the trade.
-    """
+    """The models and histories of :func:`fit_restarts`; ``predict`` averages the models."""
 
     models: list[nn.Module]
     histories: list[History]
@@ -52,8 +49,6 @@ def fit_restarts(
     fresh mini-batch order). The remaining keyword arguments go to :func:`fit`. Average the
     networks with :func:`average_predictions` or ``Restarts.predict``: because the ERM is
     non-convex, each restart lands somewhere else, and the average has lower variance.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     if not callable(make_model):
         raise TypeError(
@@ -95,8 +90,6 @@ def average_predictions(models: Sequence[nn.Module], X: Any, *, proba: bool = Fa
     With ``proba=False`` the raw outputs (:func:`predict`, e.g. regression values); with
     ``proba=True`` the class probabilities (:func:`predict_proba`), whose argmax is the
     averaged classifier's label.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     if isinstance(models, nn.Module) or not isinstance(models, Sequence) or len(models) == 0:
         raise TypeError("expected a non-empty list of torch.nn.Module")

@@ -44,8 +44,6 @@ def make_mlp(
     The weights get PyTorch's default initialisation; with ``seed`` it is drawn from that
     seed without touching the global random state, otherwise from the global generator
     (seeded by :func:`nnbook.seed`).
-
-    Introduced in Chapter 6, Tricks of the trade (Chapter 7 trains it on MNIST).
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(

@@ -1,7 +1,5 @@
 """A small, readable PyTorch training loop: mini-batch SGD with the tricks of the trade.
 
-Introduced in Chapter 6, Tricks of the trade; used again in Chapter 7, Example: MNIST.
-
 The pieces, in the lecture's notation:
 
 - :func:`fit` runs stochastic (mini-batch) gradient descent: each epoch shuffles the N
@@ -92,8 +90,6 @@ def evaluate(model: nn.Module, X: Any, y: Any, *, loss: str = "cross_entropy") -
     loss is the mean squared error (1/(N K)) sum_i ||f(x_i) - y_i||^2 and the error is the
     same number. ``X`` is ``(n, d)``; ``y`` holds labels 0..K-1 (or real targets for MSE).
     Returns ``Evaluation(loss, error)``.
-
-    Introduced in Chapter 6, Tricks of the trade (Chapter 7 reports MNIST test errors with it).
     """
     one_of(loss, "loss", LOSSES)
     Xt = _check_X(X, "X", model)
@@ -109,8 +105,6 @@ def predict(model: nn.Module, X: Any) -> np.ndarray:
     ``X`` is ``(n, d)``. Returns ``(n, K)``, or ``(n,)`` when the network has one output
     (regression, as scikit-learn does). For classification these are the scores Z_m; see
     :func:`predict_proba` and :func:`predict_labels`.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     Xt = _check_X(X, "X", model)
     _output_size(model, Xt, "X")
@@ -119,20 +113,14 @@ def predict(model: nn.Module, X: Any) -> np.ndarray:
 
 
 def predict_proba(model: nn.Module, X: Any) -> np.ndarray:
-    """Class probabilities f_m(X) = Pr(Y = m | X) = e^{Z_m} / sum_j e^{Z_j}, shape ``(n, K)``.
-
-    Introduced in Chapter 7, Example: MNIST (the softmax output layer).
-    """
+    """Class probabilities f_m(X) = Pr(Y = m | X) = e^{Z_m} / sum_j e^{Z_j}, shape ``(n, K)``."""
     Xt = _check_X(X, "X", model)
     _output_size(model, Xt, "X")
     return torch.softmax(_forward(model, Xt), dim=1).numpy()
 
 
 def predict_labels(model: nn.Module, X: Any) -> np.ndarray:
-    """Predicted classes argmax_m f_m(X), shape ``(n,)``.
-
-    Introduced in Chapter 7, Example: MNIST.
-    """
+    """Predicted classes argmax_m f_m(X), shape ``(n,)``."""
     Xt = _check_X(X, "X", model)
     _output_size(model, Xt, "X")
     return _forward(model, Xt).argmax(dim=1).numpy()
@@ -162,8 +150,6 @@ def progress_enabled(progress: bool) -> bool:
     (stderr is a TTY) or a live notebook. Never in headless notebook runs (nbmake,
     jupyter-book, which execute cells without input), and never when the environment
     variable ``NNBOOK_PROGRESS`` is ``0`` (or ``false``/``no``/``off``).
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     if not progress:
         return False
@@ -203,8 +189,6 @@ class History:
     early stopping copied the weights of ``best_epoch`` back into the model at the end
     (i.e. training went on past the best epoch). ``stopped_early``: True when patience ran
     out before ``epochs``. ``lr``: the learning rate eta used in each epoch.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -292,7 +276,6 @@ def _one_epoch(
     """One epoch of mini-batch SGD: shuffle, then one step per mini-batch of size B.
 
     Returns the running means of the loss and the error over the epoch's mini-batches.
-    Introduced in Chapter 6, Tricks of the trade.
     """
     model.train()  # dropout on
     n = X.shape[0]
@@ -389,8 +372,6 @@ def fit(
     ``num_threads`` sets ``torch.set_num_threads`` for the duration of the call only.
     ``progress=True`` shows a progress bar where someone is watching (see
     :func:`progress_enabled`). The model is returned in eval mode, ready for prediction.
-
-    Introduced in Chapter 6, Tricks of the trade (Chapter 7 trains MNIST with it).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"expected model to be a torch.nn.Module, got {type(model).__name__}")

@@ -127,8 +127,6 @@ def draw_graph(value: Value | Tensor, ax: Any = None, *, fmt: str = ".4f"):
     ``"value:"``, ``"op:"`` or ``"edge:"``.
 
     Returns the matplotlib Figure (a new one if ``ax`` is None).
-
-    Introduced in Chapter 5, Backpropagation.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch

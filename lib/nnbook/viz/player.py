@@ -15,10 +15,7 @@ import matplotlib.pyplot as plt
 
 
 def figure_to_png(fig) -> bytes:
-    """PNG bytes of a matplotlib figure, without metadata that varies between runs.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
-    """
+    """PNG bytes of a matplotlib figure, without metadata that varies between runs."""
     if not hasattr(fig, "savefig"):
         raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
     buf = _io.BytesIO()
@@ -43,8 +40,6 @@ class FramePlayer:
 
     The figures are rendered to PNG once, when the player is built, and closed (unless
     ``close=False``) so they are not also shown as ordinary cell output.
-
-    Introduced in Chapter 1, Neural networks as universal function approximators.
     """
 
     def __init__(

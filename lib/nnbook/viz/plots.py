@@ -1,7 +1,5 @@
 """One figure style for the whole book.
 
-Introduced in Chapter 1, Neural networks as universal function approximators.
-
 Every figure in the book is made through :func:`figure` (or :func:`use_style`), so all of
 them share fonts, sizes and a colour-blind-safe palette (Okabe & Ito, 2008). Chapters add
 their own drawing functions below; each one labels its axes and units.
@@ -83,7 +81,7 @@ __all__ = ["PALETTE", "COLORS", "STYLE", "use_style", "style", "figure"]
 
 
 # --------------------------------------------------------------------------- plot_history
-# Introduced in Chapter 6: the training and validation curves recorded by nnbook.pytorch.train.fit.
+# The training and validation curves recorded by nnbook.pytorch.train.fit.
 
 
 def plot_history(
@@ -103,8 +101,6 @@ def plot_history(
     the lowest validation value of the monitored quantity (``history.best_epoch``), the
     epoch that early stopping restores. ``label`` is prefixed to the legend entries (to
     overlay several runs). Returns the axes.
-
-    Introduced in Chapter 6, Tricks of the trade.
     """
     if metric not in ("loss", "error"):
         raise ValueError(f"expected metric to be 'loss' or 'error', got {metric!r}")
@@ -151,7 +147,6 @@ __all__ += ["plot_history"]
 
 
 # --------------------------------------------------------------------------- plot_digits, plot_confusion_matrix
-# Introduced in Chapter 7: a grid of MNIST digits, and a confusion matrix of counts.
 
 
 def plot_digits(
@@ -170,8 +165,6 @@ def plot_digits(
     ``titles`` (n strings, e.g. the labels) are written above the panels, in ``title_colors``
     when given (e.g. ``PALETTE["vermillion"]`` for the mistakes). Panels have no axes: the
     image is the data, 28 x 28 pixels.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     import numpy as _np
 
@@ -218,8 +211,6 @@ def plot_confusion_matrix(C, ax=None, *, labels=None, cmap: str = "Blues"):
     counts (the mistakes), which would otherwise be invisible next to the diagonal, and the
     diagonal cells are left white, outlined, with their counts in bold. ``labels`` name the classes
     (default 0..K-1). Returns the axes.
-
-    Introduced in Chapter 7, Example: MNIST.
     """
     import numpy as _np
     from matplotlib.patches import Rectangle as _Rectangle
@@ -274,7 +265,6 @@ __all__ += ["plot_digits", "plot_confusion_matrix"]
 
 
 # --------------------------------------------------------------------------- draw_mlp
-# Introduced in Chapter 2: the schematic of an MLP, layers as columns of units.
 
 
 def draw_mlp(
@@ -300,8 +290,6 @@ def draw_mlp(
 
     The units are ``matplotlib.patches.Circle`` patches with ``gid="unit"`` and the ellipses
     lines with ``gid="ellipsis"``, so they can be counted.
-
-    Introduced in Chapter 2, Multi-layer perceptrons.
     """
     import numpy as _np
     from matplotlib.patches import Circle as _Circle
