@@ -2,6 +2,7 @@
 #   make book              build the site into _build/html (executes every notebook)
 #   make book SOLUTIONS=0  the same, without the solutions part
 #   make test              the whole test suite (unit tests, notebooks, sync, site, browser)
+#   make page PAGES="chapters/ch05_backpropagation"   build only these pages (and the landing page)
 #   make sync              regenerate setup cells, exercises/ and the .ipynb pairs
 #   make check-sync        fail if anything generated is stale
 #   make bench             benchmarks (copy the printed results into BENCHMARKS.md)
@@ -16,7 +17,7 @@ export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NNBOOK_PROGRESS ?= 0
 
-.PHONY: book test sync check-sync bench clean install
+.PHONY: book page test sync check-sync bench clean install
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,19 @@ book: $(BIN)/.installed
 	$(BIN)/jupyter-book build . --toc $(TOC) -W -n --keep-going
 	@echo
 	@echo "Open $(CURDIR)/_build/html/index.html"
+
+# One or a few pages only, for authors: the landing page plus PAGES, executed, with -W -n.
+# A reference to a page left out is a warning (and fails): list that page too.
+PAGE_NAME = $(subst /,_,$(firstword $(PAGES)))
+page: $(BIN)/.installed
+	@test -n "$(PAGES)" || { echo 'usage: make page PAGES="chapters/ch05_backpropagation [more pages]"'; exit 2; }
+	$(BIN)/python tools/booktool.py toc _build/toc-$(PAGE_NAME).yml --only $(PAGES)
+	@mkdir -p _build/page-$(PAGE_NAME)
+	$(BIN)/jupyter-book build . --toc _build/toc-$(PAGE_NAME).yml --path-output _build/page-$(PAGE_NAME) -n --keep-going \
+		2>&1 | tee _build/page-$(PAGE_NAME)/build.log
+	@# The landing page links to every page; only its links to pages left out may warn.
+	@! grep "WARNING" _build/page-$(PAGE_NAME)/build.log | grep -v "intro.md:.*Unknown source document"
+	@echo "Open $(CURDIR)/_build/page-$(PAGE_NAME)/_build/html/$(firstword $(PAGES)).html"
 
 # Tests run several kernels at once on 2 cores: one BLAS/OpenMP thread each avoids
 # oversubscription (which slows PyTorch by 10x or more). Benchmarks do not set this.

@@ -245,6 +245,22 @@ def sync(root: Path = ROOT) -> list[str]:
     return written
 
 
+def toc_only(pages: list[str], root: Path = ROOT) -> str:
+    """A table of contents with the landing page and ``pages`` only (``make page``)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    for page in pages:
+        if not (root / f"{page}.md").exists():
+            raise BookError(
+                f"no such page: {page}.md (give paths like chapters/ch01_universal_approximation)"
+            )
+    out = {
+        "format": toc["format"],
+        "root": toc["root"],
+        "parts": [{"caption": "Pages", "chapters": [{"file": p} for p in pages]}],
+    }
+    return yaml.safe_dump(out, sort_keys=False)
+
+
 def toc_without_solutions(root: Path = ROOT) -> str:
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     toc["parts"] = [p for p in toc.get("parts", []) if p.get("caption") != "Solutions"]
@@ -258,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="fail if anything generated is stale")
     toc = sub.add_parser("toc", help="write a table of contents")
     toc.add_argument("--no-solutions", action="store_true")
+    toc.add_argument(
+        "--only", nargs="+", metavar="PAGE", help="the landing page and these pages only"
+    )
     toc.add_argument("out", type=Path)
     args = parser.parse_args(argv)
     try:
@@ -276,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"in sync: {len(notebook_sources())} notebook sources")
         elif args.cmd == "toc":
             text = (
-                toc_without_solutions()
+                toc_only(args.only)
+                if args.only
+                else toc_without_solutions()
                 if args.no_solutions
                 else (ROOT / "_toc.yml").read_text(encoding="utf-8")
             )
