@@ -8,19 +8,11 @@ from __future__ import annotations
 
 import base64 as _base64
 import html as _html
-import io as _io
 import json as _json
 
 import matplotlib.pyplot as plt
 
-
-def figure_to_png(fig) -> bytes:
-    """PNG bytes of a matplotlib figure, without metadata that varies between runs."""
-    if not hasattr(fig, "savefig"):
-        raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+from .plots import figure_to_png
 
 
 class FramePlayer:
@@ -148,4 +140,4 @@ class FramePlayer:
         return bundle
 
 
-__all__ = ["figure_to_png", "FramePlayer"]
+__all__ = ["FramePlayer"]
