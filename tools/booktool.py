@@ -55,14 +55,18 @@ def install_target(config: dict) -> str:
 
 
 def setup_cell_source(config: dict) -> str:
-    """The source of the one short setup cell every notebook starts with."""
+    """The source of the one short setup cell every notebook starts with (ruff-format clean)."""
+    url = install_target(config).split(" @ ", 1)[1]
     return "\n".join(
         [
             SETUP_MARKER,
-            "import importlib.util, subprocess, sys",
+            "import importlib.util",
+            "import subprocess",
+            "import sys",
+            "",
             'if importlib.util.find_spec("nnbook") is None:',
-            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",',
-            f'                    "{install_target(config)}"], check=True)',
+            f'    url = "{url}"',
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"nnbook @ {url}"], check=True)',
         ]
     )
 
