@@ -36,6 +36,17 @@ TORCH_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "identity": nn.Identity,
 }
 
+#: optimiser name -> the torch.optim class with the same update rule. The names are those of
+#: :data:`nnbook.engine.optim.OPTIMIZERS` (the NumPy versions), plus ``"adamw"`` (decoupled
+#: weight decay), which only the PyTorch stack offers. "momentum" is SGD with ``momentum=``.
+TORCH_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "momentum": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+}
+
 # torch class name -> nnbook name, for reading a torch model back
 _FROM_TORCH = {
     "Sigmoid": "sigmoid",
@@ -194,6 +205,7 @@ def shallow_from_torch(
 
 __all__ = [
     "TORCH_ACTIVATIONS",
+    "TORCH_OPTIMIZERS",
     "torch_activation",
     "mlp_to_torch",
     "mlp_from_torch",
