@@ -176,3 +176,164 @@ def test_generator_rejects_malformed_sources(tmp_path, root, broken, message):
     book = _make_book(tmp_path, root, broken)
     with pytest.raises(booktool.BookError, match=message):
         booktool.sync(book)
+
+
+# --------------------------------------------------------------------------- what survives
+STATEMENTS = SOLUTION.replace(
+    """```{code-cell} ipython3
+:tags: [solution]
+""",
+    """+++
+
+## (b) Triple it
+
+```{exercise} 9.9(b) Triple it
+:label: sol-ex9-9b
+:nonumber:
+
+Define $t(x) = 3x$ and write `triple(x)`.
+```
+
+````{solution} sol-ex9-9b
+:label: sol-ex9-9b-answer
+
+```{prf:proof}
+The hidden derivation.
+```
+````
+
+Prose the student needs, after an untagged solution.
+
+```{prf:algorithm} Tripling
+:label: alg-triple
+
+1. Multiply by three.
+```
+
+```{code-cell} ipython3
+:tags: [solution]
+""",
+)
+
+
+def _sync_one(tmp_path, root, source):
+    book = _make_book(tmp_path, root, source)
+    booktool.sync(book)
+    return (book / "exercises" / "ex9_9.md").read_text()
+
+
+def test_statements_headings_and_algorithm_boxes_survive(tmp_path, root):
+    ex = _sync_one(tmp_path, root, STATEMENTS)
+    for kept in (
+        "## (b) Triple it",
+        "```{exercise} 9.9(b) Triple it\n:label: ex9-9b\n:nonumber:\n\nDefine $t(x) = 3x$",
+        "Prose the student needs, after an untagged solution.",
+        "```{prf:algorithm} Tripling\n:label: alg-triple\n\n1. Multiply by three.\n```",
+        "```{exercise} 9.9(a) Double it",
+    ):
+        assert kept in ex, kept
+    for removed in ("secret", "hidden derivation", "{solution}", "prf:proof"):
+        assert removed not in ex, removed
+    assert ex.count("*Your answer here.*") == 2  # one per {solution} block
+
+
+def test_only_solution_blocks_and_cells_are_removed(tmp_path, root):
+    sol_nb = booktool.read_md(
+        _make_book(tmp_path, root, STATEMENTS) / "solutions" / "ex9_9.md"
+    )  # the source, parsed
+    ex = booktool.make_exercise(sol_nb, "solutions/ex9_9.md")
+    sol_cells = [c for c in sol_nb.cells if "solution" not in c.metadata.get("tags", [])]
+    # every untagged markdown cell keeps all its lines outside {solution} blocks
+    ex_md = [c.source for c in ex.cells if c.cell_type == "markdown"]
+    for cell in sol_cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.split("\n")
+        hidden = {
+            i
+            for a, b, name in booktool.fenced_blocks(cell.source)
+            if name == "solution"
+            for i in range(a, b + 1)
+        }
+        for i, line in enumerate(lines):
+            if i not in hidden and line.strip():
+                want = line.replace("sol-ex", "ex").replace("# Solutions to ", "# ")
+                assert any(want in s for s in ex_md), line
+    # the code cells: the tagged demonstration is gone, the rest are there
+    ex_code = [c.source for c in ex.cells if c.cell_type == "code"]
+    assert len(ex_code) == sum(
+        c.cell_type == "code" and "solution" not in c.metadata.get("tags", []) for c in sol_nb.cells
+    )
+    assert not any("secret demo" in s for s in ex_code)
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.split("\n"), 1) if line.startswith(needle))
+
+
+@pytest.mark.parametrize(
+    "broken, culprit",
+    [
+        # the classic: no `+++` after the solution block, so the next heading joins the cell
+        (STATEMENTS.replace("```\n\n+++\n\n## (b) Triple it", "```\n\n## (b) Triple it"), "## (b)"),
+        # prose before the block in a tagged cell
+        (
+            SOLUTION.replace(
+                '+++ {"tags": ["solution"]}\n\n', '+++ {"tags": ["solution"]}\n\nAn intro.\n\n'
+            ),
+            "An intro.",
+        ),
+    ],
+    ids=["missing-cell-break", "prose-in-solution-cell"],
+)
+def test_a_solution_cell_with_anything_else_fails_with_file_and_line(
+    tmp_path, root, broken, culprit
+):
+    book = _make_book(tmp_path, root, broken)
+    line = _line_of(broken, culprit)
+    with pytest.raises(booktool.BookError, match=rf"solutions/ex9_9\.md, line {line}:") as info:
+        booktool.stale(book)
+    assert "+++" in str(info.value) and culprit[:6] in str(info.value)
+    assert booktool.check(book) == 2  # what `make check-sync` runs
+
+
+def test_a_tagged_cell_without_a_solution_block_fails(tmp_path, root):
+    broken = SOLUTION.replace(
+        "```{solution} sol-ex9-9a\nThe secret answer is $2x$.\n```", "The secret answer is $2x$."
+    )
+    book = _make_book(tmp_path, root, broken)
+    with pytest.raises(booktool.BookError, match="no {solution} block"):
+        booktool.sync(book)
+
+
+def test_fenced_blocks_follow_commonmark():
+    src = "\n".join(
+        [
+            "text",  # 0
+            "````{solution} a",  # 1
+            "```{prf:proof}",  # 2  nested: content of the outer block
+            "```",  # 3  too short to close the outer block
+            "````",  # 4
+            ":::{note}",  # 5
+            "::::",  # 6  longer colon fence closes it too
+            "```python",  # 7
+            "```{solution} not a directive inside code",  # 8
+            "```",  # 9
+        ]
+    )
+    assert booktool.fenced_blocks(src) == [(1, 4, "solution"), (5, 6, "note"), (7, 9, None)]
+
+
+def test_every_real_exercise_keeps_the_outline_of_its_solution(root):
+    """Headings, {exercise} boxes and prf: boxes of every solution page are on its exercise page."""
+    sources = sorted((root / "solutions").glob("*.md"))
+    assert sources
+    for sol in sources:
+        ex = root / "exercises" / sol.name
+        want = [
+            item.replace("# Solutions to ", "# ", 1).replace("sol-ex", "ex")
+            for item in booktool.outline(booktool.read_md(sol))
+        ]
+        got = booktool.outline(booktool.read_md(ex))
+        assert got == want, f"{ex.name} lost part of the outline of {sol.name}"
+        assert any(item.startswith("{exercise}") for item in got), f"{sol.name}: no statement"

@@ -1,7 +1,7 @@
 """Book maintenance: notebook pairs, the setup cell, and exercises generated from solutions.
 
 Usage (through the Makefile):
-    python tools/booktool.py sync          # rewrite setup cells, generate exercises/, write .ipynb pairs
+    python tools/booktool.py sync          # setup cells, exercises/, .ipynb pairs, reference page
     python tools/booktool.py check         # exit 1 and list every stale file (nothing is written)
     python tools/booktool.py toc --no-solutions OUT   # a _toc.yml without the Solutions part
 
@@ -66,7 +66,8 @@ def setup_cell_source(config: dict) -> str:
             "",
             'if importlib.util.find_spec("nnbook") is None:',
             f'    url = "{url}"',
-            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"nnbook @ {url}"], check=True)',
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"nnbook @ {url}"], '
+            "check=True)",
         ]
     )
 
@@ -122,17 +123,102 @@ def _replace_solution_code(source: str, where: str) -> str:
     return "\n".join(out)
 
 
-def make_exercise(solution: nbformat.NotebookNode, source_name: str) -> nbformat.NotebookNode:
+_FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})\s*(?:\{(?P<name>[^}\s]+)\})?")
+
+
+def fenced_blocks(source: str) -> list[tuple[int, int, str | None]]:
+    """The outermost fenced blocks of a markdown source: ``(first, last, directive)``.
+
+    ``first`` and ``last`` are 0-based line indices of the opening and closing fence (an
+    unclosed fence runs to the end, as in CommonMark); ``directive`` is the MyST directive
+    name (``"solution"``, ``"exercise"``, ``"prf:algorithm"``, ...) or None for a code block.
+    As in CommonMark, a block closes at the first line made of the same fence character, at
+    least as long as the opening fence; what lies inside (nested directives) is content.
+    """
+    lines = source.split("\n")
+    blocks, i = [], 0
+    while i < len(lines):
+        m = _FENCE_OPEN.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        fence = m["fence"]
+        closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+        j = i + 1
+        while j < len(lines) and not closing.match(lines[j]):
+            j += 1
+        blocks.append((i, min(j, len(lines) - 1), m["name"]))
+        i = j + 1
+    return blocks
+
+
+def _cell_first_lines(text: str | None, nb: nbformat.NotebookNode) -> list[int | None]:
+    """For each cell, the 1-based line of ``text`` (the ``.md`` source) where it starts."""
+    found: list[int | None] = []
+    cursor = 0
+    for cell in nb.cells:
+        at = text.find(cell.source, cursor) if text and cell.source.strip() else -1
+        if at < 0:
+            found.append(None)
+            continue
+        found.append(text.count("\n", 0, at) + 1)
+        cursor = at + len(cell.source)
+    return found
+
+
+def _remove_solution_blocks(source: str, tagged: bool, where: str, first_line: int | None) -> str:
+    """Replace every ``{solution}`` block by the answer placeholder.
+
+    A cell tagged ``solution`` must contain nothing but ``{solution}`` blocks: anything else
+    (a heading, the next statement, an algorithm box) would vanish from the student's page, so
+    it is an error naming the line. The usual cause is a missing ``+++`` after the block.
+    """
+    lines = source.split("\n")
+    solutions = [(a, b) for a, b, name in fenced_blocks(source) if name == "solution"]
+    inside = {i for a, b in solutions for i in range(a, b + 1)}
+    if tagged:
+        extra = [i for i, line in enumerate(lines) if i not in inside and line.strip()]
+        if extra or not solutions:
+            i = extra[0] if extra else 0
+            at = f"{where.split(',')[0]}, line {first_line + i}" if first_line else where
+            shown = repr(lines[i].strip()[:60])
+            what = (
+                f"also holds {shown}" if solutions else f"holds no {{solution}} block, only {shown}"
+            )
+            raise BookError(
+                f"{at}: a markdown cell tagged 'solution' may contain only {{solution}} blocks, "
+                f"but it {what}. It would be lost from the exercise page: put a line `+++` "
+                "after the {solution} block so that the rest starts a new cell."
+            )
+    out, i = [], 0
+    starts = dict(solutions)
+    while i < len(lines):
+        if i in starts:
+            out.append(ANSWER_PLACEHOLDER)
+            i = starts[i] + 1
+        else:
+            out.append(lines[i])
+            i += 1
+    return "\n".join(out)
+
+
+def make_exercise(
+    solution: nbformat.NotebookNode, source_name: str, text: str | None = None
+) -> nbformat.NotebookNode:
     """Turn a solution notebook into the student's exercise notebook.
 
     * code between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes a stub raising
       ``NotImplementedError`` (at the marker's indentation);
-    * markdown cells tagged ``solution`` become "*Your answer here.*";
+    * every ``{solution}`` block becomes "*Your answer here.*"; a markdown cell tagged
+      ``solution`` must hold nothing else (:class:`BookError` naming the line otherwise;
+      ``text``, the ``.md`` source, gives the line numbers);
     * code cells tagged ``solution`` are dropped (demonstrations that need the answers);
+    * everything else survives: statements (``{exercise}``), headings, ``prf:`` boxes, prose;
     * labels and references ``sol-ex...`` become ``ex...`` (the solution page keeps its own);
     * the title ``# Solutions to Exercise ...`` becomes ``# Exercise ...``.
     """
     nb = copy.deepcopy(solution)
+    first_lines = _cell_first_lines(text, nb)
     cells = []
     title_done = False
     for n, cell in enumerate(nb.cells):
@@ -144,8 +230,9 @@ def make_exercise(solution: nbformat.NotebookNode, source_name: str) -> nbformat
             cell.source = _replace_solution_code(cell.source, where)
             cell.outputs, cell.execution_count = [], None
         elif cell.cell_type == "markdown":
-            if SOLUTION_TAG in tags:
-                cell.source = ANSWER_PLACEHOLDER
+            tagged = SOLUTION_TAG in tags
+            cell.source = _remove_solution_blocks(cell.source, tagged, where, first_lines[n])
+            if tagged:
                 cell.metadata["tags"] = [t for t in tags if t != SOLUTION_TAG]
                 if not cell.metadata["tags"]:
                     del cell.metadata["tags"]
@@ -161,6 +248,33 @@ def make_exercise(solution: nbformat.NotebookNode, source_name: str) -> nbformat
         raise BookError(f"{source_name}: no '# Solutions to Exercise ...' title found")
     nb.cells = cells
     return nb
+
+
+def outline(nb: nbformat.NotebookNode) -> list[str]:
+    """What a reader navigates by: the headings and the directive boxes of the markdown cells.
+
+    One entry per heading (``"## (b) ..."``) and per directive other than ``{solution}``
+    (``"{exercise} 10.1(b) ..."``, ``"{prf:algorithm} ..."``), in order. An exercise page must
+    have the same outline as its solution page (up to the title and the ``sol-`` labels).
+    """
+    items = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.split("\n")
+        blocks = {a: (b, name) for a, b, name in fenced_blocks(cell.source)}
+        i = 0
+        while i < len(lines):
+            if i in blocks:
+                last, name = blocks[i]
+                if name and name != "solution":
+                    items.append(f"{{{name}}}" + lines[i].split("}", 1)[1].rstrip())
+                i = last + 1
+                continue
+            if re.match(r"^#{1,6} ", lines[i]):
+                items.append(lines[i].rstrip())
+            i += 1
+    return items
 
 
 def _strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -214,7 +328,8 @@ def expected_files(root: Path = ROOT) -> dict[Path, str]:
         want[md.with_suffix(".ipynb")] = ipynb_text(nb)
     for sol in solutions:
         rel = sol.relative_to(root).as_posix()
-        ex_nb = make_exercise(set_setup_cell(read_md(sol), config, rel), rel)
+        text = sol.read_text(encoding="utf-8")
+        ex_nb = make_exercise(set_setup_cell(read_md(sol), config, rel), rel, text)
         ex_md = root / "exercises" / sol.name
         want[ex_md] = md_text(ex_nb)
         want[ex_md.with_suffix(".ipynb")] = ipynb_text(ex_nb)
@@ -271,6 +386,21 @@ def toc_without_solutions(root: Path = ROOT) -> str:
     return yaml.safe_dump(toc, sort_keys=False)
 
 
+def check(root: Path = ROOT) -> int:
+    """``make check-sync``: 0 when in sync, 1 listing stale files, 2 on a malformed source."""
+    try:
+        problems = stale(root)
+    except BookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if problems:
+        print("Generated files are stale; run `make sync` and commit the result:", file=sys.stderr)
+        print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
+        return 1
+    print(f"in sync: {len(notebook_sources(root))} notebook sources")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -288,15 +418,7 @@ def main(argv: list[str] | None = None) -> int:
             written = sync()
             print("\n".join(f"wrote {w}" for w in written) or "everything already in sync")
         elif args.cmd == "check":
-            problems = stale()
-            if problems:
-                print(
-                    "Generated files are stale; run `make sync` and commit the result:",
-                    file=sys.stderr,
-                )
-                print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
-                return 1
-            print(f"in sync: {len(notebook_sources())} notebook sources")
+            return check()
         elif args.cmd == "toc":
             text = (
                 toc_only(args.only)
