@@ -1,4 +1,4 @@
-"""Tests for nnbook.checks (the exercise feedback framework and the XOR checks) and nnbook.xor.
+"""Tests for nnbook.exercises.checks (the feedback framework) and nnbook.exercises.ex10_1_xor.
 
 Every XOR check must accept the solution notebook's answer, accept other correct answers,
 reject plausible wrong answers with a message that says what is wrong, and report a stub
@@ -198,8 +198,81 @@ def test_reference_feature_map_matches_the_statement():
     )
 
 
-def test_feature_map_accepts_a_correct_map_written_differently(capsys):
-    assert xor.check_feature_map(_slide_map_by_hand).passed
+def _map_with_weight_matrix(X):
+    """The same map as sigma(X W + b) with W holding one column per unit, via np.clip."""
+    W = np.array([[1.0, -1.0], [1.0, -1.0]])
+    return np.clip(X @ W + np.array([-1.5, 0.5]), 0.0, None)
+
+
+def _map_in_torch(X):
+    """The same map computed by PyTorch, returned as a float32 tensor."""
+    s = torch.as_tensor(X, dtype=torch.float32).sum(1, keepdim=True)
+    return torch.relu(torch.cat([s - 1.5, 0.5 - s], dim=1))
+
+
+def _map_as_nested_lists(X):
+    """The same map, one point at a time, returned as a list of lists."""
+    return [[max(0.0, x1 + x2 - 1.5), max(0.0, 0.5 - x1 - x2)] for x1, x2 in X.tolist()]
+
+
+@pytest.mark.parametrize(
+    "correct", [_slide_map_by_hand, _map_with_weight_matrix, _map_in_torch, _map_as_nested_lists]
+)
+def test_feature_map_accepts_a_correct_map_written_differently(correct, capsys):
+    assert xor.check_feature_map(correct).passed
+
+
+def _table_unit(X, corner):
+    """0.5 at the XOR input ``corner`` and 0 everywhere else: right on the four XOR inputs only."""
+    return np.where(np.all(np.asarray(X) == corner, axis=1), 0.5, 0.0)
+
+
+def test_hard_coded_units_are_rejected():
+    """Each unit is tested where it is active: a unit hard-coded from the truth table fails."""
+
+    def second_hard_coded(X):  # a1 right, a2 from the truth table
+        return np.c_[np.maximum(0, X.sum(1) - 1.5), _table_unit(X, (0, 0))]
+
+    def first_hard_coded(X):  # a1 from the truth table, a2 right
+        return np.c_[_table_unit(X, (1, 1)), np.maximum(0, 0.5 - X.sum(1))]
+
+    def both_zero_outside(X):
+        return np.c_[_table_unit(X, (1, 1)), _table_unit(X, (0, 0))]
+
+    for wrong in (second_hard_coded, first_hard_coded, both_zero_outside):
+        np.testing.assert_array_equal(wrong(X4), [[0, 0.5], [0, 0], [0, 0], [0.5, 0]])
+    msg = _fails(
+        xor.check_feature_map,
+        second_hard_coded,
+        "other inputs",
+        "a2 = sigma(-x1 - x2 + 0.5) is wrong",
+    )
+    assert "active here (x1 + x2 < 0.5)" in msg and "a1 = sigma" not in msg
+    msg = _fails(
+        xor.check_feature_map,
+        first_hard_coded,
+        "other inputs",
+        "a1 = sigma(x1 + x2 - 1.5) is wrong",
+    )
+    assert "active here (x1 + x2 > 1.5)" in msg and "a2 = sigma" not in msg
+    _fails(xor.check_feature_map, both_zero_outside, "other inputs", "right on the four XOR inputs")
+
+
+def test_feature_map_check_tests_each_unit_active_and_inactive(monkeypatch):
+    """Record the inputs the check passes: each unit is positive on some and zero on others."""
+    seen = []
+
+    def recording(X):
+        seen.append(np.array(X))
+        return _slide_map_by_hand(X)
+
+    assert xor.check_feature_map(recording).passed
+    other = np.vstack(seen[1:])
+    s = other[:, 0] + other[:, 1]
+    assert len(other) >= 6 and not np.any(np.isin(other, [0.0, 1.0]).all(axis=1))
+    for active in (s > 1.5, s < 0.5):  # a1 and a2
+        assert active.sum() >= 2 and (~active).sum() >= 2
+    assert np.min(np.abs(np.r_[s - 1.5, s - 0.5])) > 0.1  # away from the kinks
 
 
 @pytest.mark.parametrize(
@@ -227,7 +300,7 @@ def test_feature_map_accepts_a_correct_map_written_differently(capsys):
         ),
         (
             lambda X: np.array([[0, 0.5], [0, 0], [0, 0], [0.5, 0]]),
-            ["on other inputs should have shape (6, 2), got (4, 2)"],
+            ["on other inputs should have shape (8, 2), got (4, 2)"],
         ),
         (
             lambda X: np.clip(_slide_map_by_hand(X), 0, 0.5),
@@ -319,7 +392,7 @@ def test_output_weights_agrees_with_the_hand_rule_on_random_triples(capsys):
     verdicts = []
     for v1, v2, c in gen.uniform(-3, 3, size=(300, 3)):
         try:
-            ok = xor.check_output_weights(lambda: (v1, v2, c)).passed
+            ok = xor.check_output_weights(lambda triple=(v1, v2, c): triple).passed
         except CheckFailed:
             ok = False
         assert ok == _separates(v1, v2, c), (v1, v2, c)
@@ -455,7 +528,7 @@ def test_separability_lp_rejects_bad_input():
         xor.separability_lp(X4, [0, 1, 1])
 
 
-# --------------------------------------------------------------------------- nnbook.xor: network, risk, GD
+# ------------------------------------------------------------------ nnbook.xor: network, risk, GD
 def _random_params(gen, m=3):
     return gen.normal(size=(m, 2)), gen.normal(size=m), gen.normal(size=(1, m)), gen.normal(size=1)
 

@@ -93,7 +93,7 @@ def call(title: str, func: Callable, *args: Any) -> Any:
         return func(*args)
     except NotImplementedError:
         raise _NotAttempted() from None
-    except Exception as exc:  # noqa: BLE001 - any student error becomes one readable message
+    except Exception as exc:  # any student error becomes one readable message
         shown = ", ".join(fmt(a) for a in args)
         raise fail(
             title, f"your function raised {type(exc).__name__}: {exc} (on input {shown})"
@@ -103,7 +103,7 @@ def call(title: str, func: Callable, *args: Any) -> Any:
 def as_numeric(
     title: str, value: Any, what: str, *, shape: Sequence[int] | None = None
 ) -> np.ndarray:
-    """Check that ``value`` is numeric, finite and (optionally) of ``shape``; return it as float array."""
+    """Check that ``value`` is numeric, finite and (optionally) of ``shape``; return floats."""
     if value is None:
         raise fail(title, f"{what} is None: did you forget a `return`?")
     if isinstance(value, (str, bytes)):

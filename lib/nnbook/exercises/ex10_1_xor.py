@@ -68,7 +68,7 @@ class SeparabilityResult:
 
 
 def separability_lp(X, y) -> SeparabilityResult:
-    """Decide whether the points ``X`` (shape (n, d)) with classes ``y`` in {0, 1} are linearly separable.
+    """Decide whether the points ``X`` (n, d) with classes ``y`` in {0, 1} are linearly separable.
 
     Solves the feasibility linear program: find w in R^d and c in R with
 
@@ -142,8 +142,8 @@ def mlp_forward(X, W1, b1, W2, b2, activation: str = "relu") -> np.ndarray:
 def to_torch(W1, b1, W2, b2, activation: str = "relu"):
     """The same network as :func:`mlp_forward`, as ``nn.Sequential(Linear, activation, Linear)``.
 
-     Parameters are float64
-    copies of the arrays (``nn.Linear.weight`` has shape (out, in), like ``W1`` and ``W2``).
+    Parameters are float64 copies of the arrays (``nn.Linear.weight`` has shape (out, in), like
+    ``W1`` and ``W2``).
     """
     import torch
     from torch import nn
@@ -199,7 +199,8 @@ def empirical_risk(
 ) -> float:
     """R(theta) = (1/n) sum_i L(f_theta(x_i), y_i) for theta = (W1, b1, W2, b2) with one output.
 
-    ``loss="squared"``: L(f, y) = (f - y)^2 / 2, the lecture's squared loss, f(x) > 0.5 means class 1.
+    ``loss="squared"``: L(f, y) = (f - y)^2 / 2, the lecture's squared loss; f(x) > 0.5 means
+    class 1.
     ``loss="cross_entropy"``: L(f, y) = log(1 + e^f) - y f, the cross-entropy of the
     probability logistic(f); f(x) > 0 means class 1.
     """
@@ -209,9 +210,8 @@ def empirical_risk(
 def risk_and_gradient(params, X=X_XOR, y=Y_XOR, activation: str = "relu", loss: str = "squared"):
     """R(theta) and grad R(theta) = (dR/dW1, dR/db1, dR/dW2, dR/db2) for theta = (W1, b1, W2, b2).
 
-     One forward and one backward
-    pass over all rows of ``X`` (see :func:`empirical_risk` for the losses); each gradient has the
-    shape of its parameter.
+    One forward and one backward pass over all rows of ``X`` (see :func:`empirical_risk` for the
+    losses); each gradient has the shape of its parameter.
     """
     W1, b1, W2, b2 = _check_weights(*params)
     if W2.shape[0] != 1:
@@ -251,7 +251,7 @@ class XORRun:
 
 @dataclass(frozen=True)
 class XORRuns:
-    """Many runs of :func:`train_xor_many`, stacked along a leading axis of length R (one per seed)."""
+    """Many runs of :func:`train_xor_many`, stacked along a leading axis of length R (by seed)."""
 
     seeds: np.ndarray
     activation: str
@@ -290,7 +290,7 @@ class XORRuns:
 
 
 def init_params(seed: int, hidden: int = 2, init_scale: float = 1.0):
-    """theta^(0) = (W1, b1, W2, b2) with independent N(0, init_scale^2) entries, from ``default_rng(seed)``."""
+    """theta^(0) = (W1, b1, W2, b2) with independent N(0, init_scale^2) entries (seeded)."""
     g = np.random.default_rng(seed)
     W1 = g.normal(0.0, init_scale, (hidden, 2))
     b1 = g.normal(0.0, init_scale, hidden)
@@ -380,9 +380,8 @@ def plot_points(
 ) -> None:
     """Scatter points ``P`` (n, 2) by class: class 0 as blue circles, class 1 as orange squares.
 
-     ``labels`` annotates each
-    point; ``legend`` is False (none), True (outside, right of the axes) or keyword arguments
-    for ``ax.legend``.
+    ``labels`` annotates each point; ``legend`` is False (none), True (outside, right of the
+    axes) or keyword arguments for ``ax.legend``.
     """
     P = as_array(P, "P", shape=(None, 2))
     y = as_array(y, "y", shape=(P.shape[0],))
@@ -493,20 +492,44 @@ def _shape_of(value: Any) -> tuple[int, ...] | None:
     """``np.shape(value)``, or None when ``value`` is ragged or not array-like."""
     try:
         return tuple(np.shape(value))
-    except Exception:  # noqa: BLE001 - e.g. a ragged list; as_numeric then gives the message
+    except Exception:  # e.g. a ragged list; as_numeric then gives the message
         return None
 
 
 def _xor_random_points() -> np.ndarray:
-    """Fixed non-Boolean test inputs, so a hard-coded truth table cannot pass."""
-    return np.round(np.random.default_rng(101).uniform(-1.0, 2.0, size=(6, 2)), 3)
+    """Fixed non-Boolean test inputs, so a hard-coded truth table cannot pass.
+
+    Each hidden unit is tested where it is active and where it is not: three points have
+    x1 + x2 < 0.5 (only a2 > 0), two have 0.5 < x1 + x2 < 1.5 (both zero) and three have
+    x1 + x2 > 1.5 (only a1 > 0), each at least 0.2 away from the kinks.
+    """
+    g = np.random.default_rng(101)
+    s = np.r_[g.uniform(-1.0, 0.3, 3), g.uniform(0.7, 1.3, 2), g.uniform(1.7, 3.0, 3)]
+    x1 = np.round(g.uniform(-1.0, 2.0, s.size), 3)
+    return np.c_[x1, np.round(s - x1, 3)]
+
+
+def _unit_notes(x: np.ndarray, wrong: np.ndarray) -> str:
+    """Say which hidden unit is wrong at ``x`` and whether it is active there."""
+    s = float(x[0] + x[1])
+    units = (
+        ("a1 = sigma(x1 + x2 - 1.5)", s > 1.5, "x1 + x2 > 1.5"),
+        ("a2 = sigma(-x1 - x2 + 0.5)", s < 0.5, "x1 + x2 < 0.5"),
+    )
+    notes = []
+    for (formula, active, where), bad in zip(units, wrong):
+        if bad:
+            state = f"active here ({where})" if active else "zero here"
+            notes.append(f"{formula} is wrong, and it is {state}")
+    return f" At this point x1 + x2 = {s:.4g}: " + "; ".join(notes) + "."
 
 
 def check_feature_map(feature_map: Callable) -> Result:
-    """Check ``feature_map(X)``: (n, 2) -> (n, 2), rows (a_1, a_2) = (sigma(x_1 + x_2 - 1.5), sigma(-x_1 - x_2 + 0.5)).
+    """Check ``feature_map(X)``: (n, 2) -> (n, 2), the hidden ReLU layer of Exercise 10.1(b).
 
-     Tests the four XOR
-    inputs and six other points; sigma is the ReLU max(0, z).
+    Row i of the result is (a_1, a_2) = (sigma(x_1 + x_2 - 1.5), sigma(-x_1 - x_2 + 0.5)).
+    Tests the four XOR inputs and eight other points, on which each unit is active somewhere and
+    zero somewhere; sigma is the ReLU max(0, z).
     """
 
     title = _XOR_FEATURES
@@ -530,12 +553,16 @@ def check_feature_map(feature_map: Callable) -> Result:
             if bad.any():
                 i = int(np.argmax(bad))
                 msg = (
-                    f"at x = {_pt(X[i])} (row {i} of X, {name}) expected (a1, a2) = {_pt(expected[i])}, "
-                    f"got {_pt(arr[i])}."
+                    f"at x = {_pt(X[i])} (row {i} of X, {name}) expected (a1, a2) = "
+                    f"{_pt(expected[i])}, got {_pt(arr[i])}."
                 )
+                msg += _unit_notes(X[i], ~np.isclose(arr[i], expected[i], atol=1e-6, rtol=1e-6))
                 z = np.stack([X.sum(1) - 1.5, -X.sum(1) + 0.5], axis=1)
                 if np.allclose(arr, expected[:, ::-1], atol=1e-6):
-                    msg += " The columns are swapped: column 0 is a1 = sigma(x1 + x2 - 1.5), column 1 is a2."
+                    msg += (
+                        " The columns are swapped: column 0 is a1 = sigma(x1 + x2 - 1.5), "
+                        "column 1 is a2."
+                    )
                 elif np.allclose(arr, z, atol=1e-6):
                     msg += " You returned the pre-activations z: apply sigma(z) = max(0, z)."
                 elif np.allclose(arr, 1 / (1 + np.exp(-z)), atol=1e-6):
@@ -543,7 +570,10 @@ def check_feature_map(feature_map: Callable) -> Result:
                 elif np.any(arr < -1e-12):
                     msg += " A ReLU output is never negative: did you apply sigma(z) = max(0, z)?"
                 elif name == "other inputs":
-                    msg += " It is right on the four XOR inputs: compute the formula for any x, not a table."
+                    msg += (
+                        " It is right on the four XOR inputs: compute the formula for any x, "
+                        "not a table."
+                    )
                 raise fail(title, msg)
             cases += len(X)
         return cases
@@ -552,11 +582,10 @@ def check_feature_map(feature_map: Callable) -> Result:
 
 
 def check_output_weights(output_weights: Callable) -> Result:
-    """Check ``output_weights()`` -> (v1, v2, c): f = v1 a1 + v2 a2 + c > 0.5 exactly for the class-1 points.
+    """Check ``output_weights()`` -> (v1, v2, c): f = v1 a1 + v2 a2 + c > 0.5 exactly on class 1.
 
-     The points are the four
-    XOR inputs mapped by the statement's feature map; any correct (v1, v2, c) passes, as long as
-    no point lies on the line f = 0.5.
+    The points are the four XOR inputs mapped by the statement's feature map; any correct
+    (v1, v2, c) passes, as long as no point lies on the line f = 0.5.
     """
 
     title = _XOR_OUTPUT
@@ -578,9 +607,9 @@ def check_output_weights(output_weights: Callable) -> Result:
             i = int(np.argmax(on_line))
             raise fail(
                 title,
-                f"with (v1, v2, c) = {_pt((v1, v2, c))} the point x = {_pt(X[i])} (a = {_pt(A[i])}) "
-                "lies on the line f = 0.5; choose weights that put every point strictly on its side.\n"
-                + "\n".join(rows),
+                f"with (v1, v2, c) = {_pt((v1, v2, c))} the point x = {_pt(X[i])} "
+                f"(a = {_pt(A[i])}) lies on the line f = 0.5; choose weights that put every point "
+                "strictly on its side.\n" + "\n".join(rows),
             )
         wrong = (f > 0.5) != (y == 1)
         if wrong.any():
@@ -602,17 +631,19 @@ def check_output_weights(output_weights: Callable) -> Result:
 
 
 def check_mlp(xor_mlp_weights: Callable) -> Result:
-    """Check ``xor_mlp_weights()`` -> (W1, b1, W2, b2) with f(x) = W2 sigma(W1 x + b1) + b2 = XOR(x) exactly.
+    """Check ``xor_mlp_weights()`` -> (W1, b1, W2, b2): f(x) = W2 sigma(W1 x + b1) + b2 = XOR(x).
 
-     Shapes: W1 (2, 2),
-    b1 (2,), W2 (1, 2), b2 (1,) (one row of weights per neuron, like ``torch.nn.Linear``);
-    sigma is the ReLU.
+    Exactly, at the four XOR inputs. Shapes: W1 (2, 2), b1 (2,), W2 (1, 2), b2 (1,) (one row of
+    weights per neuron, like ``torch.nn.Linear``); sigma is the ReLU.
     """
 
     title = _XOR_MLP
     shapes = {"W1": (2, 2), "b1": (2,), "W2": (1, 2), "b2": (1,)}
     hints = {
-        "W2": " W2 has one row per output neuron, like nn.Linear(2, 1).weight: write np.array([[v1, v2]]).",
+        "W2": (
+            " W2 has one row per output neuron, like nn.Linear(2, 1).weight: "
+            "write np.array([[v1, v2]])."
+        ),
         "b2": " b2 is a vector with one entry per output neuron: write np.array([c]).",
         "b1": " b1 has one entry per hidden neuron.",
         "W1": " Row j of W1 holds the two input weights of hidden neuron j.",
@@ -645,17 +676,20 @@ def check_mlp(xor_mlp_weights: Callable) -> Result:
                 f"  x = {_pt(x)}: XOR = {int(t)}, f = {fi:.6g}" for x, t, fi in zip(X, y, f)
             )
             i = int(np.argmax(~np.isclose(f, y, atol=_EXACT_TOL, rtol=0)))
-            msg = f"f(x) = W2 sigma(W1 x + b1) + b2 should equal XOR(x), but f{_pt(X[i])} = {f[i]:.6g}, not {int(y[i])}."
+            msg = (
+                "f(x) = W2 sigma(W1 x + b1) + b2 should equal XOR(x), "
+                f"but f{_pt(X[i])} = {f[i]:.6g}, not {int(y[i])}."
+            )
             f_t = mlp_forward(X, W1.T, b1, W2, b2)[:, 0]
             if np.allclose(f_t, y, atol=_EXACT_TOL, rtol=0):
                 msg += (
-                    " With W1 transposed it would be right: row j of W1 holds the weights of hidden "
-                    "neuron j, z = W1 x + b1."
+                    " With W1 transposed it would be right: row j of W1 holds the weights of "
+                    "hidden neuron j, z = W1 x + b1."
                 )
             elif np.all((f > 0.5) == (y == 1)):
                 msg += (
-                    " Your network classifies all four points correctly with the rule f > 0.5, but (c) asks "
-                    "for f(x) = XOR(x) exactly: rescale the output weights and bias."
+                    " Your network classifies all four points correctly with the rule f > 0.5, "
+                    "but (c) asks for f(x) = XOR(x) exactly: rescale the output weights and bias."
                 )
             raise fail(title, msg + "\n" + rows)
         return passed(title, 4, f"f(0,0), f(0,1), f(1,0), f(1,1) = {fmt(f)}.")
