@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter
 
 from .._util import as_array, as_rng, positive_float, positive_int
 from ..engine.layers import Dropout
+from ..viz.plots import PALETTE
 from .checks import Result, as_numeric, call, fail, fmt, passed, run
 
 Array = np.ndarray
@@ -191,6 +193,49 @@ def sgd_with_dropout(
     return SGDRun(iterates, iterates[steps // 2 :].mean(axis=0))
 
 
+# --------------------------------------------------------------------------- figures
+def plot_loss_against_p(ax, p_line, formula, p_dots, exact, original: float) -> None:
+    """E[(y - y*)^2] against the keep probability p on a log scale: the formula of (b) as a
+    line, the exact sums over masks as circles, the original loss (w^T h - y*)^2 dashed."""
+    ax.semilogy(p_line, formula, color=PALETTE["blue"], label="formula of (b)")
+    ax.semilogy(
+        p_dots, exact, "o", color=PALETTE["orange"], mec="black", label="exact: sum over masks"
+    )
+    ax.axhline(original, color=PALETTE["black"], ls="--", lw=1.2, label="original loss")
+    ax.set(xlabel="keep probability $p$", ylabel=r"$\mathbb{E}[(y - y^*)^2]$ (log scale)")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")  # 20, not 2 x 10^1
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+    ax.legend()
+
+
+def plot_penalty_and_shrinkage(
+    axes, scales, lam_dropout, lam_ridge: float, shrink_dropout, shrink_ridge, p: float
+) -> None:
+    """Two panels against the feature scale s_j. Left: the penalty weight on w_j^2, dropout's
+    lambda_j (circles, solid) and ridge's lambda (squares, dashed). Right: the shrinkage
+    w_j / w_j^OLS of each method, with its prediction for uncorrelated features with
+    (X^T X)_jj = N s_j^2 and lambda = N (1 - p)/p: p for dropout (dotted) and
+    s^2 / (s^2 + (1 - p)/p) for ridge (dashed)."""
+    blue, vermillion = PALETTE["blue"], PALETTE["vermillion"]
+    ax0, ax1 = axes
+    ax0.loglog(scales, lam_dropout, "o-", color=blue, label=r"dropout, $\lambda_j$")
+    ridge_line = np.full(len(scales), lam_ridge)
+    ax0.loglog(scales, ridge_line, "s--", color=vermillion, label=r"ridge, $\lambda$")
+    ax0.set(xlabel="scale $s_j$ of feature $j$", ylabel=r"penalty weight on $w_j^2$")
+    ax0.set_title("penalty weight")
+    s = np.logspace(np.log10(np.min(scales)), np.log10(np.max(scales)), 100)
+    ax1.semilogx(scales, shrink_dropout, "o", color=blue, label="dropout")
+    ax1.semilogx(scales, shrink_ridge, "s", color=vermillion, label="ridge")
+    ax1.semilogx(s, np.full_like(s, p), ":", color=blue, label="$p$")
+    ridge_theory = s**2 / (s**2 + (1 - p) / p)
+    ax1.semilogx(s, ridge_theory, "--", color=vermillion, label=r"$s^2 / (s^2 + (1-p)/p)$")
+    ax1.set(xlabel="scale $s_j$ of feature $j$", ylabel=r"shrinkage $w_j / w_j^{OLS}$")
+    ax1.set(title="shrinkage", ylim=(0, 1.08))
+    for ax in axes:
+        ax.legend(fontsize=8)
+
+
 __all__ = [
     "all_masks",
     "mask_probabilities",
@@ -200,6 +245,8 @@ __all__ = [
     "scaled_regression",
     "SGDRun",
     "sgd_with_dropout",
+    "plot_loss_against_p",
+    "plot_penalty_and_shrinkage",
 ]
 
 
