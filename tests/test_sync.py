@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import libref
 import pytest
 import yaml
 
@@ -45,13 +46,13 @@ def test_every_solution_has_an_exercise_and_vice_versa(root):
     assert sols == exs
 
 
-def test_toc_lists_every_notebook_and_nothing_else(root):
+def test_toc_lists_every_notebook_and_the_library_reference_and_nothing_else(root):
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     files = {c["file"] for part in toc["parts"] for c in part["chapters"]}
     sources = {
         md.relative_to(root).with_suffix("").as_posix() for md in booktool.notebook_sources(root)
     }
-    assert files == sources
+    assert files == sources | {libref.PAGE.removesuffix(".md")}
     assert (root / f"{toc['root']}.md").exists()
 
 
@@ -205,10 +206,12 @@ The hidden derivation.
 Prose the student needs, after an untagged solution.
 
 ```{prf:algorithm} Tripling
-:label: alg-triple
+:label: sol-alg-triple
 
 1. Multiply by three.
 ```
+
+As {prf:ref}`sol-alg-triple` says.
 
 ```{code-cell} ipython3
 :tags: [solution]
@@ -229,10 +232,11 @@ def test_statements_headings_and_algorithm_boxes_survive(tmp_path, root):
         "```{exercise} 9.9(b) Triple it\n:label: ex9-9b\n:nonumber:\n\nDefine $t(x) = 3x$",
         "Prose the student needs, after an untagged solution.",
         "```{prf:algorithm} Tripling\n:label: alg-triple\n\n1. Multiply by three.\n```",
+        "As {prf:ref}`alg-triple` says.",
         "```{exercise} 9.9(a) Double it",
     ):
         assert kept in ex, kept
-    for removed in ("secret", "hidden derivation", "{solution}", "prf:proof"):
+    for removed in ("secret", "hidden derivation", "{solution}", "prf:proof", "sol-"):
         assert removed not in ex, removed
     assert ex.count("*Your answer here.*") == 2  # one per {solution} block
 
@@ -257,7 +261,7 @@ def test_only_solution_blocks_and_cells_are_removed(tmp_path, root):
         }
         for i, line in enumerate(lines):
             if i not in hidden and line.strip():
-                want = line.replace("sol-ex", "ex").replace("# Solutions to ", "# ")
+                want = line.replace("sol-", "").replace("# Solutions to ", "# ")
                 assert any(want in s for s in ex_md), line
     # the code cells: the tagged demonstration is gone, the rest are there
     ex_code = [c.source for c in ex.cells if c.cell_type == "code"]
@@ -306,6 +310,26 @@ def test_a_tagged_cell_without_a_solution_block_fails(tmp_path, root):
         booktool.sync(book)
 
 
+@pytest.mark.parametrize(
+    "label_line",
+    [":label: alg-triple", "(alg-triple)=", "$$ (alg-triple)"],
+    ids=["option", "target", "math"],
+)
+def test_a_solution_label_without_the_sol_prefix_fails_with_file_and_line(
+    tmp_path, root, label_line
+):
+    """The exercise page repeats the solution's boxes: a label must not be defined twice."""
+    broken = STATEMENTS.replace(":label: sol-alg-triple", label_line)
+    if not label_line.startswith(":"):
+        broken = broken.replace(
+            "```{prf:algorithm} Tripling\n", label_line + "\n\n```{prf:algorithm} Tripling\n"
+        )
+    book = _make_book(tmp_path, root, broken)
+    line = _line_of(broken, label_line)
+    with pytest.raises(booktool.BookError, match=rf"ex9_9\.md, line {line}: label 'alg-triple'"):
+        booktool.sync(book)
+
+
 def test_fenced_blocks_follow_commonmark():
     src = "\n".join(
         [
@@ -331,7 +355,7 @@ def test_every_real_exercise_keeps_the_outline_of_its_solution(root):
     for sol in sources:
         ex = root / "exercises" / sol.name
         want = [
-            item.replace("# Solutions to ", "# ", 1).replace("sol-ex", "ex")
+            item.replace("# Solutions to ", "# ", 1).replace("sol-", "")
             for item in booktool.outline(booktool.read_md(sol))
         ]
         got = booktool.outline(booktool.read_md(ex))

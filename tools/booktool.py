@@ -8,7 +8,8 @@ Usage (through the Makefile):
 Single sources of truth:
 * ``_config.yml`` ``repository.url`` / ``repository.branch`` -> the setup cell of every notebook;
 * ``solutions/*.md`` -> ``exercises/*.md`` (see :func:`make_exercise`);
-* every ``*.md`` notebook -> its paired ``*.ipynb`` (no outputs) beside it.
+* every ``*.md`` notebook -> its paired ``*.ipynb`` (no outputs) beside it;
+* ``lib/nnbook`` and the pages -> the library reference page (see ``tools/libref.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/, also when loaded by path
+import libref  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
@@ -202,6 +206,35 @@ def _remove_solution_blocks(source: str, tagged: bool, where: str, first_line: i
     return "\n".join(out)
 
 
+# A label defined in a markdown cell: a directive option, a `(target)=` line, or `$$ (label)`.
+_LABEL_DEF = re.compile(
+    r"^\s*(?::label:\s*(?P<opt>\S+)|\((?P<target>[^)\s]+)\)=\s*$|\$\$\s*\((?P<math>[^)\s]+)\)\s*$)"
+)
+# The solution prefix of a label or reference: `sol-` at the start of a name.
+_SOL_PREFIX = re.compile(r"(?<![\w-])sol-(?=\w)")
+
+
+def _check_labels(source: str, where: str, first_line: int | None) -> None:
+    """Every label a solution defines outside its {solution} blocks starts with ``sol-``.
+
+    The exercise page repeats these statements, boxes and targets with the prefix dropped, so
+    each label exists once per page (two pages with one label are a Sphinx warning), and the
+    exercise page, which every build has, owns the plain name that other pages refer to.
+    """
+    hidden = {
+        i for a, b, name in fenced_blocks(source) if name == "solution" for i in range(a, b + 1)
+    }
+    for i, line in enumerate(source.split("\n")):
+        m = _LABEL_DEF.match(line)
+        label = m and (m["opt"] or m["target"] or m["math"])
+        if label and i not in hidden and not label.startswith("sol-"):
+            at = f"{where.split(',')[0]}, line {first_line + i}" if first_line else where
+            raise BookError(
+                f"{at}: label {label!r} must start with 'sol-' in a solution (write "
+                f"'sol-{label}'): the generated exercise page defines {label!r} itself"
+            )
+
+
 def make_exercise(
     solution: nbformat.NotebookNode, source_name: str, text: str | None = None
 ) -> nbformat.NotebookNode:
@@ -214,7 +247,8 @@ def make_exercise(
       ``text``, the ``.md`` source, gives the line numbers);
     * code cells tagged ``solution`` are dropped (demonstrations that need the answers);
     * everything else survives: statements (``{exercise}``), headings, ``prf:`` boxes, prose;
-    * labels and references ``sol-ex...`` become ``ex...`` (the solution page keeps its own);
+    * labels and references ``sol-...`` lose their prefix (the solution page keeps its own); a
+      label without it in a solution is a :class:`BookError` (one label, two pages);
     * the title ``# Solutions to Exercise ...`` becomes ``# Exercise ...``.
     """
     nb = copy.deepcopy(solution)
@@ -231,12 +265,13 @@ def make_exercise(
             cell.outputs, cell.execution_count = [], None
         elif cell.cell_type == "markdown":
             tagged = SOLUTION_TAG in tags
+            _check_labels(cell.source, where, first_lines[n])
             cell.source = _remove_solution_blocks(cell.source, tagged, where, first_lines[n])
             if tagged:
                 cell.metadata["tags"] = [t for t in tags if t != SOLUTION_TAG]
                 if not cell.metadata["tags"]:
                     del cell.metadata["tags"]
-            cell.source = cell.source.replace("sol-ex", "ex")
+            cell.source = _SOL_PREFIX.sub("", cell.source)
             if not title_done and re.search(r"^# ", cell.source, flags=re.M):
                 if not re.search(r"^# Solutions to ", cell.source, flags=re.M):
                     raise BookError(f"{where}: the title must start with '# Solutions to '")
@@ -326,6 +361,15 @@ def expected_files(root: Path = ROOT) -> dict[Path, str]:
         )
         want[md] = text
         want[md.with_suffix(".ipynb")] = ipynb_text(nb)
+    try:
+        want[root / libref.PAGE] = libref.reference_page(
+            root,
+            lambda nb, page: make_exercise(
+                nb, f"{page}.md", (root / f"{page}.md").read_text(encoding="utf-8")
+            ),
+        )
+    except libref.LibraryError as exc:
+        raise BookError(f"library reference page: {exc}") from None
     for sol in solutions:
         rel = sol.relative_to(root).as_posix()
         text = sol.read_text(encoding="utf-8")
