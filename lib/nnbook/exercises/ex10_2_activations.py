@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._util import as_array, as_rng, best_times, positive_float, positive_int
-from ..engine import activations
+from ..engine import activations, optim
 from ..engine.layers import Activation, Linear
 from ..engine.losses import BCEWithLogits, binary_cross_entropy
 from ..engine.mlp import MLP
@@ -250,6 +250,24 @@ def activation_times(names=("relu", "sigmoid"), n: int = 1_000_000, repeats: int
     return {name: (times[2 * i], times[2 * i + 1]) for i, name in enumerate(names)}
 
 
+def train_and_count(X, y, activation: str, eta: float, seed: int, epochs: int = 20, B: int = 20):
+    """Train an engine MLP [d, 64, 1] (He initialisation) by mini-batch SGD on the cross-entropy;
+    return the model and what its first hidden layer does on X: the fraction of dead units,
+    the fraction of pre-activations z_im <= 0, and the training accuracy."""
+    model = MLP([X.shape[1], 64, 1], activation=activation, init="he", rng=seed)
+    optim.fit(model, X, y[:, None], loss="bce", lr=eta, epochs=epochs, B=B, rng=seed)
+    layer = model.hidden[0]
+    Z = X @ layer.W.data.T + layer.b.data
+    counts = {
+        "activation": activation,
+        "eta": eta,
+        "dead units": dead_units(model, X).mean(),
+        "activations <= 0": np.mean(Z <= 0),
+        "training accuracy": np.mean(model.predict_labels(X) == y),
+    }
+    return model, counts
+
+
 def dead_units(model: MLP, X) -> Array:
     """A boolean mask over the first hidden layer: unit m is dead if z_im = w_m^T x_i + b_m <= 0
     for every row x_i of X. A dead ReLU unit outputs 0 and has ReLU'(z) = 0 on all the data,
@@ -279,6 +297,7 @@ __all__ = [
     "gradient_norms_by_depth",
     "activation_times",
     "dead_units",
+    "train_and_count",
 ]
 
 
