@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -57,9 +58,27 @@ def as_array(
         for want, got in zip(shape, arr.shape):
             if isinstance(want, (int, np.integer)) and want != got:
                 raise ValueError(f"expected {name} of shape {_fmt_shape(shape)}, got {arr.shape}")
-    if finite and np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+    return require_finite(arr, name) if finite else arr
+
+
+def require_finite(a: np.ndarray, name: str) -> np.ndarray:
+    """Return the array ``a``, or raise a ``ValueError`` naming it if it holds NaN or inf."""
+    if a.dtype.kind in "fc" and not np.isfinite(a).all():
         raise ValueError(f"expected {name} to be finite, but it contains NaN or inf")
-    return arr
+    return a
+
+
+def real_number(x: Any, name: str) -> float:
+    """Return ``x`` (an int, a float, a NumPy scalar or 0-d array) as a float, or raise a
+    ``TypeError`` naming what was expected."""
+    if isinstance(x, np.ndarray) and x.ndim == 0 and np.issubdtype(x.dtype, np.number):
+        x = x.item()
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, Real):
+        shown = f" {x!r}" if isinstance(x, str) else ""
+        raise TypeError(
+            f"expected {name} to be a real number (int or float), got {type(x).__name__}{shown}"
+        )
+    return float(x)
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -106,7 +125,7 @@ def limit_threads(n: int | None, *, torch_too: bool = True) -> Iterator[None]:
     try:
         try:
             from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
+        except ImportError:  # it comes with scikit-learn; without it, BLAS keeps its threads
             yield
         else:
             with threadpool_limits(limits=n):

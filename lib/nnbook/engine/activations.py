@@ -84,7 +84,8 @@ def softplus_grad(z) -> Array:
 
 
 def gelu(z) -> Array:
-    """GELU, sigma(z) = z Phi(z) with Phi the standard normal CDF (the exact form, not the tanh fit)."""
+    """GELU, sigma(z) = z Phi(z) with Phi the standard normal CDF (the exact form, not the
+    tanh fit)."""
     z = _as_float(z)
     return z * 0.5 * (1 + erf(z / sqrt(2)))
 

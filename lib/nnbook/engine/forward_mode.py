@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import math
 import numbers
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial, reduce
 from typing import Any
 
 import numpy as np
 
-from .._util import as_array, positive_int
+from .._util import as_array, best_times, positive_int, real_number
 from .autodiff import Value, topological_order
 
 __all__ = [
@@ -55,17 +54,6 @@ class OpCounter:
         return f"OpCounter(n={self.n})"
 
 
-def _as_real(x: Any, name: str) -> float:
-    if type(x) is float:  # the common case, checked first because it is fast
-        return x
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
-        shown = f" {x!r}" if isinstance(x, str) else ""
-        raise TypeError(
-            f"expected {name} to be a real number (int or float), got {type(x).__name__}{shown}"
-        )
-    return float(x)
-
-
 class Dual:
     """A dual number ``value + deriv * eps`` with ``eps^2 = 0``: a value and its derivative.
 
@@ -83,8 +71,8 @@ class Dual:
     __slots__ = ("value", "deriv", "counter")
 
     def __init__(self, value: float, deriv: float = 0.0, counter: OpCounter | None = None):
-        self.value = _as_real(value, "value")
-        self.deriv = _as_real(deriv, "deriv")
+        self.value = real_number(value, "value")
+        self.deriv = real_number(deriv, "deriv")
         if counter is not None and not isinstance(counter, OpCounter):
             raise TypeError(
                 f"expected counter to be an OpCounter or None, got {type(counter).__name__}"
@@ -97,7 +85,8 @@ class Dual:
             return other
         if isinstance(other, Value) or not isinstance(other, numbers.Real):
             raise TypeError(
-                f"cannot combine a Dual with {type(other).__name__}; expected a Dual or a real number"
+                f"cannot combine a Dual with {type(other).__name__}; "
+                "expected a Dual or a real number"
             )
         return Dual(other)  # a constant: derivative 0
 
@@ -143,7 +132,7 @@ class Dual:
         """(a^k)' = k a^(k-1) a' for a constant number k."""
         if isinstance(k, Dual):
             raise TypeError("Dual ** Dual is not supported; the exponent must be a number")
-        k = _as_real(k, "the exponent")
+        k = real_number(k, "the exponent")
         if self.value < 0 and not k.is_integer():
             raise ValueError(
                 f"a negative base ({self.value}) to a non-integer power ({k}) is not a real number"
@@ -207,10 +196,10 @@ def derivative(f: Callable[[Any], Any], x: float) -> float:
     ``f`` must be written with operations a :class:`Dual` supports (``x.tanh()`` rather
     than ``math.tanh(x)``).
     """
-    y = f(Dual(_as_real(x, "x"), 1.0))
+    y = f(Dual(real_number(x, "x"), 1.0))
     if isinstance(y, Dual):
         return y.deriv
-    _as_real(y, "f(x)")
+    real_number(y, "f(x)")
     return 0.0  # f returned a constant
 
 
@@ -219,7 +208,7 @@ def _outputs(y: Any, kind: type) -> list:
     items = list(y) if isinstance(y, (list, tuple, np.ndarray)) else [y]
     for i, item in enumerate(items):
         if not isinstance(item, kind):
-            _as_real(item, f"output {i} of f")  # a constant output is allowed
+            real_number(item, f"output {i} of f")  # a constant output is allowed
     return items
 
 
@@ -272,7 +261,8 @@ def jacobian_forward(f: Callable[[list], Any], x: Sequence[float]) -> JacobianRe
 
 
 def jacobian_reverse(f: Callable[[list], Any], x: Sequence[float]) -> JacobianResult:
-    """The Jacobian of f: R^n -> R^m in reverse mode: row i is grad f_i, one backward pass per output.
+    """The Jacobian of f: R^n -> R^m in reverse mode: row i is grad f_i, one backward pass
+    per output.
 
     One forward pass builds the graph with :class:`~nnbook.engine.autodiff.Value` inputs; then,
     for each output y_i, the gradients are zeroed and ``y_i.backward()`` fills in
@@ -347,15 +337,6 @@ class TanhNetwork:
         return self.W_1 @ ((1 - t**2)[:, None] * self.W_0)
 
 
-def _best_time(fn: Callable[[], Any], repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def jacobian_costs(
     sizes: Iterable[tuple[int, int]],
     *,
@@ -384,6 +365,12 @@ def jacobian_costs(
         x = np.random.default_rng(seed + 1).normal(size=n)
         fwd, rev = jacobian_forward(f, x), jacobian_reverse(f, x)
         exact = f.jacobian(x)
+        if timing:
+            runs = [partial(jacobian_forward, f, x), partial(jacobian_reverse, f, x)]
+            t_fwd, t_rev = best_times(runs, repeats)
+        else:
+            t_fwd = t_rev = math.nan
+        error = max(np.abs(fwd.jacobian - exact).max(), np.abs(rev.jacobian - exact).max())
         rows.append(
             {
                 "n": n,
@@ -392,15 +379,9 @@ def jacobian_costs(
                 "reverse_passes": rev.passes,
                 "forward_ops": fwd.ops,
                 "reverse_ops": rev.ops,
-                "forward_seconds": _best_time(lambda: jacobian_forward(f, x), repeats)
-                if timing
-                else math.nan,
-                "reverse_seconds": _best_time(lambda: jacobian_reverse(f, x), repeats)
-                if timing
-                else math.nan,
-                "max_abs_error": float(
-                    max(np.abs(fwd.jacobian - exact).max(), np.abs(rev.jacobian - exact).max())
-                ),
+                "forward_seconds": t_fwd,
+                "reverse_seconds": t_rev,
+                "max_abs_error": float(error),
             }
         )
     return rows

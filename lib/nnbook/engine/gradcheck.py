@@ -47,7 +47,8 @@ def numerical_gradient(f: Callable[[Array], float], theta: Array, eps: float = 1
     if not isinstance(theta, np.ndarray) or theta.dtype != np.float64:
         got = theta.dtype if isinstance(theta, np.ndarray) else type(theta).__name__
         raise TypeError(
-            f"expected theta to be a float64 numpy array (finite differences need float64), got {got}"
+            "expected theta to be a float64 numpy array (finite differences need float64), "
+            f"got {got}"
         )
     if not theta.flags.writeable:
         raise ValueError("expected theta to be writeable: it is perturbed in place")
@@ -68,10 +69,11 @@ def numerical_gradient(f: Callable[[Array], float], theta: Array, eps: float = 1
 def gradient_errors(
     model: Any, loss: Any, X: Array, y: Array, eps: float = 1e-6, wrt_input: bool = False
 ) -> dict[str, float]:
-    """The relative error (:func:`relative_error`) between backprop and finite differences for
-    every parameter of ``model`` (an :class:`nnbook.engine.mlp.MLP` in float64) under ``loss`` (a loss
-    object or name) on the batch (X, y); with ``wrt_input`` also for dR/dX (key ``"X"``).
-    Dropout is switched off during the check (the model's mode is restored afterwards).
+    """The relative error (:func:`relative_error`) between backprop and finite differences
+    for every parameter of ``model`` (an :class:`nnbook.engine.mlp.MLP` in float64) under
+    ``loss`` (a loss object or name) on the batch (X, y); with ``wrt_input`` also for dR/dX
+    (key ``"X"``). Dropout is switched off during the check (the model's mode is restored
+    afterwards).
     """
     if np.dtype(getattr(model, "dtype", None)) != np.float64:
         got = getattr(model, "dtype", None)

@@ -32,26 +32,17 @@ class Parameter:
 
     Like ``torch.nn.Parameter``: a layer's ``backward`` adds to ``grad``, an optimiser reads
     ``grad`` and updates ``data`` in place, and ``zero_grad()`` resets ``grad`` to 0.
-    (For speed, ``zero_grad()`` only marks the gradient as zero: the next ``backward``
-    then writes it instead of adding it to zeros, and reading ``grad`` before that fills
-    in the zeros. Either way ``grad`` always holds the true accumulated gradient.)
     """
-
-    __slots__ = ("data", "_grad", "name", "_grad_is_zero")
 
     def __init__(self, data: Array, name: str = "") -> None:
         if not (isinstance(data, np.ndarray) and data.dtype in (np.float32, np.float64)):
             data = as_array(data, name or "data", dtype=np.float64)  # a float copy
         self.data = data  # not copied: the optimisers update this very array
         self._grad = np.zeros_like(data)
-        self._grad_is_zero = True
         self.name = name
 
     @property
     def grad(self) -> Array:
-        if self._grad_is_zero:  # zero_grad() only marked it: make it true now
-            self._grad.fill(0)
-        self._grad_is_zero = False  # whoever holds the array may write to it: from now on, add
         return self._grad
 
     @grad.setter
@@ -63,7 +54,6 @@ class Parameter:
                 f"expected grad of {what} of shape {self.data.shape}, got {value.shape}"
             )
         self._grad = value
-        self._grad_is_zero = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -79,23 +69,11 @@ class Parameter:
 
     def zero_grad(self) -> None:
         """Set the gradient to 0."""
-        self._grad_is_zero = True
+        self._grad[...] = 0
 
     def accumulate(self, g: Array) -> None:
         """grad += g."""
-        if self._grad_is_zero:
-            np.copyto(self._grad, g)
-        else:
-            self._grad += g
-        self._grad_is_zero = False
-
-    def accumulate_matmul(self, a: Array, b: Array) -> None:
-        """grad += a @ b, without a temporary when the gradient is zero."""
-        if self._grad_is_zero:
-            np.matmul(a, b, out=self._grad)
-        else:
-            self._grad += a @ b
-        self._grad_is_zero = False
+        self._grad += g
 
     def __repr__(self) -> str:
         return f"Parameter({self.name or '?'}, shape={self.data.shape}, dtype={self.data.dtype})"
@@ -106,10 +84,10 @@ class Layer:
 
     training: bool = True
 
-    def forward(self, x: Array) -> Array:  # pragma: no cover - overridden
+    def forward(self, x: Array) -> Array:
         raise NotImplementedError
 
-    def backward(self, grad_out: Array) -> Array:  # pragma: no cover - overridden
+    def backward(self, grad_out: Array) -> Array:
         raise NotImplementedError
 
     def __call__(self, x: Array) -> Array:
@@ -148,8 +126,8 @@ def _check_features(x: Any, name: str, d: int, dtype: np.dtype) -> Array:
     if x.dtype != dtype:
         if x.dtype.kind == "f":
             raise TypeError(
-                f"expected {name} of dtype {dtype} (the layer's dtype), got {x.dtype}; "
-                f"convert it with .astype(np.{dtype}) or build the model with dtype=np.{x.dtype}"
+                f"expected {name} of dtype {dtype} (the layer's dtype), got {x.dtype}; convert "
+                f"it with .astype(np.{dtype}) or build the model with dtype=np.{x.dtype}"
             )
         if x.dtype.kind not in "biu":
             raise TypeError(
@@ -159,7 +137,16 @@ def _check_features(x: Any, name: str, d: int, dtype: np.dtype) -> Array:
     return x
 
 
+def _as_float(x: Any, name: str) -> Array:
+    """``x`` itself if it is a float array, else a float64 copy."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return x
+    return as_array(x, name, dtype=np.float64, finite=False)
+
+
 def _check_grad(g: Any, shape: tuple[int, ...] | None, dtype: np.dtype) -> Array:
+    """``g`` = dR/d(output) as an array of ``shape`` and ``dtype`` (``shape`` None: there
+    was no forward pass)."""
     if shape is None:
         raise RuntimeError("call forward before backward: there is no cached input")
     if not isinstance(g, np.ndarray):
@@ -177,12 +164,21 @@ def _check_grad(g: Any, shape: tuple[int, ...] | None, dtype: np.dtype) -> Array
     return g
 
 
+def _check_costate(g: Any, cached: Array | None, d_out: int | None = None) -> Array:
+    """:func:`_check_grad` for a layer whose forward pass cached the input ``cached``: the
+    output had the shape of ``cached`` (``d_out`` None) or ``(n, d_out)``."""
+    if cached is None:
+        return _check_grad(g, None, None)
+    shape = cached.shape if d_out is None else (cached.shape[0], d_out)
+    return _check_grad(g, shape, cached.dtype)
+
+
 class Linear(Layer):
     """An affine layer z = W_l f_l + b_l, batch form Z = F W_l^T + b_l.
 
-    ``W`` has shape ``(d_out, d_in)`` = (d_{l+1}, d_l) as on the slides, ``b`` shape ``(d_out,)``.
-    Input F has shape ``(n, d_in)``, output Z shape ``(n, d_out)``. W is drawn with
-    :func:`nnbook.engine.init.init` (scheme ``init``), b starts at 0.
+    ``W`` has shape ``(d_out, d_in)`` = (d_{l+1}, d_l) as on the slides, ``b`` shape
+    ``(d_out,)``. Input F has shape ``(n, d_in)``, output Z shape ``(n, d_out)``. W is
+    drawn with :func:`nnbook.engine.init.init` (scheme ``init``), b starts at 0.
 
     Backward, with G = dR/dZ of shape ``(n, d_out)``:
 
@@ -198,37 +194,30 @@ class Linear(Layer):
         init: str = "he",
         rng: np.random.Generator | int | None = None,
         dtype: Any = np.float64,
-        bias: bool = True,
     ) -> None:
         self.d_in = positive_int(d_in, "d_in")
         self.d_out = positive_int(d_out, "d_out")
         self.dtype = as_float_dtype(dtype)
         self.W = Parameter(draw_weights(init, self.d_in, self.d_out, as_rng(rng), self.dtype), "W")
-        self.b = Parameter(np.zeros(self.d_out, dtype=self.dtype), "b") if bias else None
+        self.b = Parameter(np.zeros(self.d_out, dtype=self.dtype), "b")
         self._F: Array | None = None
 
     def forward(self, F: Array) -> Array:
         """Z = F W^T + b, shape ``(n, d_out)``; caches F for the backward pass."""
-        F = _check_features(F, "F", self.d_in, self.dtype)
-        Z = F @ self.W.data.T
-        if self.b is not None:
-            Z += self.b.data
-        self._F = F
-        return Z
+        self._F = _check_features(F, "F", self.d_in, self.dtype)
+        return self._F @ self.W.data.T + self.b.data
 
-    def backward(self, grad_out: Array, input_grad: bool = True) -> Array | None:
-        """Add G^T F to W.grad and sum_i G_i to b.grad; return G W (or None if not
-        ``input_grad``: the first layer of a network need not compute dR/dX)."""
-        F = self._F
-        G = _check_grad(grad_out, None if F is None else (F.shape[0], self.d_out), self.dtype)
-        self.W.accumulate_matmul(G.T, F)  # dR/dW_l = G^T F
-        if self.b is not None:
-            self.b.accumulate(G.sum(axis=0))  # dR/db_l = sum over the batch of G
+    def backward(self, G: Array, input_grad: bool = True) -> Array | None:
+        """Add G^T F to W.grad and sum_i G_i to b.grad; return the co-state G W (or None
+        without ``input_grad``: a network's first layer need not compute dR/dX)."""
+        G = _check_costate(G, self._F, self.d_out)
+        self.W.grad += G.T @ self._F  # dR/dW_l = G^T F
+        self.b.grad += G.sum(axis=0)  # dR/db_l = sum over the batch of G
         return G @ self.W.data if input_grad else None  # p_l = G W_l
 
     def parameters(self) -> list[Parameter]:
-        """``[W, b]`` (or ``[W]`` without bias)."""
-        return [self.W] if self.b is None else [self.W, self.b]
+        """``[W, b]``."""
+        return [self.W, self.b]
 
     def __repr__(self) -> str:
         return f"Linear(d_in={self.d_in}, d_out={self.d_out}, dtype={self.dtype})"
@@ -237,45 +226,29 @@ class Linear(Layer):
 class Activation(Layer):
     """The element-wise nonlinearity f_{l+1} = sigma(z), [sigma(z)]_i = sigma(z_i).
 
-    ``name`` is any activation of :mod:`nnbook.engine.activations` (``"relu"``, ``"sigmoid"``,
-    ``"tanh"``, ``"leaky_relu"``, ``"softplus"``, ``"gelu"``, ``"identity"``) or an
-    :class:`nnbook.engine.activations.Activation`. Backward: dR/dz = dR/df * sigma'(z) (element-wise).
-    Works on any shape; keeps float32 as float32.
-
-    ``inplace=True`` (as in ``torch.nn.ReLU(inplace=True)``; used by :class:`nnbook.engine.mlp.MLP`)
-    lets a ReLU overwrite its input z in ``forward`` and ``grad_out`` in ``backward``, which
-    saves memory traffic; other activations ignore it.
+    ``name`` is any activation of :mod:`nnbook.engine.activations` (``"relu"``,
+    ``"sigmoid"``, ``"tanh"``, ``"leaky_relu"``, ``"softplus"``, ``"gelu"``,
+    ``"identity"``) or an :class:`nnbook.engine.activations.Activation`. Backward:
+    dR/dz = dR/df * sigma'(z), element-wise. Works on any shape; keeps float32 as float32.
     """
 
-    def __init__(self, name: str | activations.Activation = "relu", inplace: bool = False) -> None:
+    def __init__(self, name: str | activations.Activation = "relu") -> None:
         self.activation = activations.get(name)
         self.name = self.activation.name
-        self.inplace = bool(inplace)
         self._z: Array | None = None
 
     def forward(self, z: Array) -> Array:
         """sigma(z), same shape; caches z for the backward pass."""
-        if not (isinstance(z, np.ndarray) and z.dtype.kind == "f"):
-            z = as_array(z, "z", dtype=np.float64, finite=False)
-        if self.name != "relu":
-            self._z = z  # backward needs sigma'(z)
-            return self.activation.f(z)  # sigma(z)
-        # ReLU, the common case, without temporaries: relu(z) > 0 exactly where z > 0, so
-        # caching relu(z) is enough, and (inplace) it may overwrite z.
-        self._z = np.maximum(z, 0, out=z if self.inplace else None)
-        return self._z
+        self._z = _as_float(z, "z")
+        return self.activation.f(self._z)
 
     def backward(self, grad_out: Array) -> Array:
         """dR/dz = grad_out * sigma'(z), element-wise."""
-        z = self._z
-        g = _check_grad(grad_out, None if z is None else z.shape, None if z is None else z.dtype)
-        if self.name != "relu":
-            return g * self.activation.df(z)
-        # ReLU: sigma'(z) is 1 where z > 0 and 0 elsewhere, a mask.
-        return np.multiply(g, z > 0, out=g if self.inplace else None)
+        g = _check_costate(grad_out, self._z)
+        return g * self.activation.df(self._z)
 
     def __repr__(self) -> str:
-        return f"Activation({self.name!r}{', inplace=True' if self.inplace else ''})"
+        return f"Activation({self.name!r})"
 
 
 class Dropout(Layer):
@@ -301,8 +274,7 @@ class Dropout(Layer):
 
     def forward(self, h: Array) -> Array:
         """m * h / (1 - phi) in training mode, h in evaluation mode."""
-        if not (isinstance(h, np.ndarray) and h.dtype.kind == "f"):
-            h = as_array(h, "h", dtype=np.float64, finite=False)
+        h = _as_float(h, "h")
         self._shape = h.shape
         if not self.training or self.phi == 0.0:
             self._mask = None
@@ -318,7 +290,8 @@ class Dropout(Layer):
         g = np.asarray(grad_out)
         if g.shape != self._shape:
             raise ValueError(
-                f"expected grad_out of shape {self._shape} (the shape of the forward output), got {g.shape}"
+                f"expected grad_out of shape {self._shape} (the shape of the forward output), "
+                f"got {g.shape}"
             )
         return g if self._mask is None else g * self._mask
 

@@ -63,38 +63,33 @@ def _as_target(y: Any, f: Array, name: str = "y") -> Array:
 
 
 def _as_labels(y: Any, Z: Array) -> Array:
-    """Class labels for logits ``Z`` of shape (n, K): integer labels (n,) or one-hot/probabilities (n, K).
-
-    Returns an int array of shape (n,) or a float array of shape (n, K) in Z's dtype.
+    """Class labels for logits ``Z`` of shape (n, K): integer labels (n,), returned as an int
+    array, or one-hot rows / probabilities (n, K), returned as a float array in Z's dtype.
     """
     n, K = Z.shape
     y_arr = np.asarray(y)
-    if y_arr.ndim == 1:
-        if y_arr.shape[0] != n:
-            raise ValueError(
-                f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {y_arr.shape}"
-            )
-        if y_arr.dtype.kind not in "iu":
-            if y_arr.dtype.kind not in "fb" or not np.all(np.mod(y_arr, 1) == 0):
-                raise TypeError(
-                    f"expected y to hold integer class labels 0..{K - 1}, got dtype {y_arr.dtype}"
-                )
-        labels = y_arr.astype(np.intp, copy=False)
-        if n and (labels.min() < 0 or labels.max() >= K):
-            raise ValueError(
-                f"expected labels in 0..{K - 1} (K = {K} logits), got values in {labels.min()}..{labels.max()}"
-            )
-        return labels
+    expected = f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot)"
     if y_arr.ndim == 2:
         Y = as_array(y_arr, "y", dtype=Z.dtype)
         if Y.shape != Z.shape:
-            raise ValueError(
-                f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {Y.shape}"
-            )
+            raise ValueError(f"{expected}, got {Y.shape}")
         return Y
-    raise ValueError(
-        f"expected y of shape ({n},) (integer labels) or ({n}, {K}) (one-hot), got {y_arr.shape}"
+    if y_arr.ndim != 1 or y_arr.shape[0] != n:
+        raise ValueError(f"{expected}, got {y_arr.shape}")
+    whole = y_arr.dtype.kind in "iu" or (
+        y_arr.dtype.kind in "fb" and bool(np.all(np.mod(y_arr, 1) == 0))
     )
+    if not whole:
+        raise TypeError(
+            f"expected y to hold integer class labels 0..{K - 1}, got dtype {y_arr.dtype}"
+        )
+    labels = y_arr.astype(np.intp, copy=False)
+    if n and (labels.min() < 0 or labels.max() >= K):
+        raise ValueError(
+            f"expected labels in 0..{K - 1} (K = {K} logits), "
+            f"got values in {labels.min()}..{labels.max()}"
+        )
+    return labels
 
 
 def one_hot(y: Any, K: int, dtype: Any = np.float64) -> Array:
@@ -192,7 +187,8 @@ def _cross_entropy_grad_from_p(P: Array, y: Array, scale: float) -> Array:
 
 
 def binary_cross_entropy(z: Any, y: Any, reduction: str = "mean") -> float:
-    """R = (1/n) sum_i [softplus(z_i) - y_i z_i] = -(1/n) sum_i [y_i log sigma(z_i) + (1 - y_i) log(1 - sigma(z_i))],
+    """R = (1/n) sum_i [softplus(z_i) - y_i z_i]
+    = -(1/n) sum_i [y_i log sigma(z_i) + (1 - y_i) log(1 - sigma(z_i))],
     for logits z (shape (n,) or (n, K)) and targets y in [0, 1] of the same shape.
 
     Stable: softplus(z) = max(z, 0) + log(1 + e^{-|z|}) never overflows.
@@ -245,10 +241,10 @@ class Loss:
     def __call__(self, output: Any, y: Any) -> float:
         return self.forward(output, y)
 
-    def forward(self, output: Any, y: Any) -> float:  # pragma: no cover - overridden
+    def forward(self, output: Any, y: Any) -> float:
         raise NotImplementedError
 
-    def backward(self) -> Array:  # pragma: no cover - overridden
+    def backward(self) -> Array:
         raise NotImplementedError
 
     def _cached(self) -> tuple:
@@ -316,7 +312,8 @@ LOSSES: dict[str, type[Loss]] = {
 
 
 def get(name: str | Loss, reduction: str = "mean") -> Loss:
-    """A loss object by name (``"squared_error"``, ``"cross_entropy"``, ``"bce"``), or pass one through."""
+    """A loss object by name (``"squared_error"``, ``"cross_entropy"``, ``"bce"``), or pass
+    one through."""
     if isinstance(name, Loss):
         return name
     if name not in LOSSES:

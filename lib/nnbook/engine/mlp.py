@@ -1,6 +1,7 @@
 """The multi-layer perceptron, assembled from layers, in the slides' notation.
 
-    f_0(x) = x,   f_{l+1}(x) = sigma(W_l f_l(x) + b_l)  for l = 0, ..., L-1,   f(x) = beta^T f_L(x) + beta_0,
+    f_0(x) = x,   f_{l+1}(x) = sigma(W_l f_l(x) + b_l)  for l = 0, ..., L-1,
+    f(x) = beta^T f_L(x) + beta_0,
 
 with W_l of shape (d_{l+1}, d_l), b_l of shape (d_{l+1},), d_0 = d, and a linear output layer
 with K outputs: beta of shape (d_L, K), stored (like every weight) as the ``(K, d_L)``
@@ -65,6 +66,25 @@ def _check_sizes(sizes: Any) -> tuple[int, ...]:
     return tuple(positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes))
 
 
+def _check_dropout(dropout: Any, L: int) -> list[float]:
+    """phi for each of the L hidden layers, from one number or a list of L numbers."""
+    if isinstance(dropout, (int, float, np.integer, np.floating)) and not isinstance(dropout, bool):
+        phis = [float(dropout)] * L
+    elif isinstance(dropout, Sequence) and not isinstance(dropout, str) and len(dropout) == L:
+        phis = [float(p) for p in dropout]
+    else:
+        raise ValueError(
+            f"expected dropout to be a number or a list of {L} numbers (one per hidden layer), "
+            f"got {dropout!r}"
+        )
+    for phi in phis:
+        if not 0.0 <= phi < 1.0:
+            raise ValueError(
+                f"expected each dropout phi to be a drop probability in [0, 1), got {phi}"
+            )
+    return phis
+
+
 def count_parameters(sizes: Sequence[int]) -> ParameterCount:
     """The number of parameters of an MLP with layer widths ``sizes = [d, d_1, ..., d_L, K]``:
     sum over the layers of d_{l+1} d_l weights plus d_{l+1} biases.
@@ -124,21 +144,7 @@ class MLP:
         self.activation = activations.get(activation).name
         self.init = init
         L = len(self.sizes) - 2
-        if isinstance(dropout, (int, float, np.integer, np.floating)) and not isinstance(
-            dropout, bool
-        ):
-            phis = [float(dropout)] * L
-        elif isinstance(dropout, Sequence) and not isinstance(dropout, str) and len(dropout) == L:
-            phis = [float(p) for p in dropout]
-        else:
-            raise ValueError(
-                f"expected dropout to be a number or a list of {L} numbers (one per hidden layer), got {dropout!r}"
-            )
-        for phi in phis:
-            if not 0.0 <= phi < 1.0:
-                raise ValueError(
-                    f"expected each dropout phi to be a drop probability in [0, 1), got {phi}"
-                )
+        phis = _check_dropout(dropout, L)
         self.dropout = tuple(phis)
         self.rng = as_rng(rng)
         self.training = True
@@ -150,8 +156,7 @@ class MLP:
                 self.sizes[l], self.sizes[l + 1], init=init, rng=self.rng, dtype=self.dtype
             )
             self.hidden.append(linear)
-            # inplace: sigma may overwrite W_l f_l + b_l, which nothing else keeps
-            self.layers += [linear, Activation(self.activation, inplace=True)]
+            self.layers += [linear, Activation(self.activation)]
             if phis[l] > 0:
                 self.layers.append(Dropout(phis[l], rng=self.rng))
         self.output = Linear(
@@ -274,7 +279,8 @@ class MLP:
 
     def __repr__(self) -> str:
         drop = f", dropout={list(self.dropout)}" if any(self.dropout) else ""
-        return f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}{drop}, dtype={self.dtype})"
+        sizes = f"sizes={list(self.sizes)}, activation={self.activation!r}"
+        return f"MLP({sizes}{drop}, dtype={self.dtype})"
 
 
 __all__ = ["MLP", "count_parameters", "ParameterCount"]

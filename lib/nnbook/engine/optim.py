@@ -4,8 +4,12 @@ The optimisers follow PyTorch's conventions and update rules (``torch.optim``): 
 on ``model.parameters()``, then per update call ``zero_grad()``, run the backward pass,
 and call ``step()``, which changes every parameter's ``data`` in place using its ``grad``.
 With ``weight_decay = lambda > 0`` the gradient used is nabla R(theta) + lambda theta, the
-gradient of the penalised loss R(theta) + (lambda/2) ||theta||^2 (Chapter 6, Tricks of the
-trade); for plain GD that is theta <- (1 - eta lambda) theta - eta nabla R(theta).
+gradient of the penalised loss R(theta) + (lambda/2) ||theta||^2; for plain GD that is
+theta <- (1 - eta lambda) theta - eta nabla R(theta).
+
+:func:`train_step` is one update; :func:`train_epoch` runs one per batch of a shuffled
+epoch (:func:`minibatches`), and :func:`minibatch_stream` gives K batches over as many
+epochs as it takes. :func:`fit` trains for several epochs.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from .._util import as_rng, one_of, positive_float, positive_int
+from .._util import as_rng, one_of, positive_float, positive_int, require_finite
 from .layers import Parameter, _check_features
+from .losses import BCEWithLogits, CrossEntropy
+from .losses import get as get_loss
 
 Array = np.ndarray
 
@@ -41,7 +47,8 @@ class Optimizer:
         for p in self.params:
             if not isinstance(p, Parameter):
                 raise TypeError(
-                    f"expected parameters of type nnbook.engine.layers.Parameter (e.g. model.parameters()), got {type(p).__name__}"
+                    "expected parameters of type nnbook.engine.layers.Parameter "
+                    f"(e.g. model.parameters()), got {type(p).__name__}"
                 )
         self.lr = positive_float(lr, "lr")
         self.weight_decay = positive_float(weight_decay, "weight_decay", allow_zero=True)
@@ -62,7 +69,7 @@ class Optimizer:
                 g = g + self.weight_decay * p.data  # nabla of R + (lambda/2)||theta||^2
             self._update(p.data, g, state)
 
-    def _update(self, theta: Array, g: Array, state: dict[str, Array]) -> None:  # pragma: no cover
+    def _update(self, theta: Array, g: Array, state: dict[str, Array]) -> None:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -111,7 +118,8 @@ GD = SGD
 
 
 class Momentum(SGD):
-    """SGD with (heavy-ball) momentum, mu = 0.9 by default: v <- mu v + g, theta <- theta - eta v."""
+    """SGD with (heavy-ball) momentum, mu = 0.9 by default: v <- mu v + g,
+    theta <- theta - eta v."""
 
     def __init__(
         self,
@@ -200,9 +208,6 @@ class Adam(Optimizer):
         theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-# ---------------------------------------------------------------------------- schedules
-
-
 #: The optimisers of this module by name (the one registry).
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
@@ -213,15 +218,19 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 
 def make_optimizer(name: str, params: Any, **kwargs: Any) -> Optimizer:
-    """``OPTIMIZERS[name](params, **kwargs)``, e.g. ``make_optimizer("adam", model.parameters(), lr=1e-3)``."""
+    """``OPTIMIZERS[name](params, **kwargs)``, e.g.
+    ``make_optimizer("adam", model.parameters(), lr=1e-3)``."""
     one_of(name, "optimizer", list(OPTIMIZERS))
     return OPTIMIZERS[name](params, **kwargs)
+
+
+# ---------------------------------------------------------------------------- schedules
 
 
 class Schedule:
     """A learning-rate schedule: ``schedule(k)`` is eta_k, the rate for update k = 0, 1, ..."""
 
-    def __call__(self, k: int) -> float:  # pragma: no cover - overridden
+    def __call__(self, k: int) -> float:
         raise NotImplementedError
 
     def values(self, K: int) -> Array:
@@ -245,7 +254,8 @@ class Constant(Schedule):
 
 
 class StepDecay(Schedule):
-    """Step decay: eta_k = eta_0 gamma^floor(k / step_size) (``torch.optim.lr_scheduler.StepLR``)."""
+    """Step decay: eta_k = eta_0 gamma^floor(k / step_size)
+    (``torch.optim.lr_scheduler.StepLR``)."""
 
     def __init__(self, eta0: float, step_size: int, gamma: float = 0.1) -> None:
         self.eta0 = positive_float(eta0, "eta0")
@@ -336,7 +346,8 @@ def minibatches(
     if shuffle:
         if rng is None:
             raise TypeError(
-                "expected rng (a numpy Generator or an int seed) to shuffle with; or pass shuffle=False"
+                "expected rng (a numpy Generator or an int seed) to shuffle with; "
+                "or pass shuffle=False"
             )
         order = as_rng(rng).permutation(N)
     else:
@@ -346,7 +357,46 @@ def minibatches(
         yield order[start : start + B]
 
 
+def minibatch_stream(
+    N: int, B: int, K: int, rng: np.random.Generator | int | None
+) -> Iterator[Array]:
+    """K index batches over as many shuffled epochs as it takes: the batches of
+    :func:`minibatches` for epoch 1, then for epoch 2 (a new order), ..., cut after K."""
+    rng = as_rng(rng)
+    k = 0
+    while k < K:
+        for idx in minibatches(N, B, rng):
+            yield idx
+            k += 1
+            if k == K:
+                return
+
+
 # ---------------------------------------------------------------------------- training loop
+
+
+def _check_data(
+    model: Any, X: Any, y: Any, names: tuple[str, str] = ("X", "y")
+) -> tuple[Array, Array]:
+    """X as an ``(n, d)`` array of the model's dtype and y with n rows, both finite."""
+    X = _check_features(X, names[0], model.d, model.dtype)
+    y = np.asarray(y)
+    if y.shape[:1] != X.shape[:1]:
+        raise ValueError(
+            f"expected {names[1]} with {X.shape[0]} rows (one per row of {names[0]}), "
+            f"got shape {y.shape}"
+        )
+    return require_finite(X, names[0]), require_finite(y, names[1])
+
+
+def train_step(model: Any, loss: Any, optimizer: Optimizer, X: Array, y: Array) -> float:
+    """One update on the batch (X, y): forward pass, loss, backward pass, optimiser step.
+    Returns the batch loss (before the step)."""
+    value = loss.forward(model.forward(X), y)
+    optimizer.zero_grad()
+    model.backward(loss.backward())
+    optimizer.step()
+    return value
 
 
 def train_epoch(
@@ -358,28 +408,16 @@ def train_epoch(
     B: int,
     rng: np.random.Generator,
 ) -> float:
-    """One epoch of mini-batch SGD (any optimiser): for each batch, forward, loss, backward,
-    step. Returns the mean training loss over the epoch (each batch weighted by its size).
+    """One epoch of mini-batch SGD (any optimiser): one :func:`train_step` per batch.
+    Returns the mean training loss over the epoch (each batch weighted by its size).
     Pass the same Generator ``rng`` every epoch, so that each epoch has a new order.
     """
-    from .losses import get as get_loss
-
-    loss = get_loss(loss)
-    X = _check_features(X, "X", model.d, model.dtype)
-    y = np.asarray(y)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}"
-        )
-    total, N = 0.0, X.shape[0]
+    X, y = _check_data(model, X, y)
+    loss, total = get_loss(loss), 0.0
     model.train()
-    for idx in minibatches(N, B, rng):
-        value = loss.forward(model.forward(X[idx]), y[idx])
-        optimizer.zero_grad()
-        model.backward(loss.backward())
-        optimizer.step()
-        total += value * len(idx)
-    return total / N
+    for idx in minibatches(len(X), B, rng):
+        total += train_step(model, loss, optimizer, X[idx], y[idx]) * len(idx)
+    return total / len(X)
 
 
 def _error_rate(out: Array, y: Any) -> float:
@@ -390,6 +428,15 @@ def _error_rate(out: Array, y: Any) -> float:
     else:
         predicted, truth = (out.reshape(-1) > 0), (y.reshape(-1) > 0.5)
     return float(np.mean(predicted != truth))
+
+
+def _evaluate(model: Any, loss: Any, X: Array, y: Array) -> dict[str, float]:
+    """The validation loss, and (for a classification loss) the error rate."""
+    out = model.predict(X)
+    scores = {"val_loss": loss.forward(out, y)}
+    if isinstance(loss, (CrossEntropy, BCEWithLogits)):
+        scores["val_error"] = _error_rate(out, y)
+    return scores
 
 
 def fit(
@@ -413,30 +460,20 @@ def fit(
     of wrong labels, only for classification losses).
 
     ``optimizer`` defaults to ``SGD(model.parameters(), lr)``; ``scheduler``, if given,
-    steps once per epoch; ``rng`` shuffles the batches.
+    steps once per epoch; ``rng`` shuffles the batches. X, y (and the validation data)
+    must be finite.
     """
-    from .losses import BCEWithLogits, CrossEntropy
-    from .losses import get as get_loss
-
-    loss = get_loss(loss)
-    optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)
-    rng = as_rng(rng)
-    X = _check_features(X, "X", model.d, model.dtype)
-    history: dict[str, list[float]] = {"train_loss": []}
+    X, y = _check_data(model, X, y)
     if validation is not None:
-        X_val, y_val = validation
-        X_val = _check_features(X_val, "X_val", model.d, model.dtype)
-        history["val_loss"] = []
-        classify = isinstance(loss, (CrossEntropy, BCEWithLogits))
-        if classify:
-            history["val_error"] = []
+        validation = _check_data(model, *validation, names=("X_val", "y_val"))
+    loss, rng = get_loss(loss), as_rng(rng)
+    optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)
+    history: dict[str, list[float]] = {"train_loss": []}
     for epoch in range(positive_int(epochs, "epochs")):
         history["train_loss"].append(train_epoch(model, loss, optimizer, X, y, B, rng))
         if validation is not None:
-            out = model.predict(X_val)
-            history["val_loss"].append(loss.forward(out, y_val))
-            if classify:
-                history["val_error"].append(_error_rate(out, y_val))
+            for key, value in _evaluate(model, loss, *validation).items():
+                history.setdefault(key, []).append(value)
         if scheduler is not None:
             scheduler.step()
         if verbose:
@@ -459,6 +496,8 @@ __all__ = [
     "CosineDecay",
     "LRScheduler",
     "minibatches",
+    "minibatch_stream",
+    "train_step",
     "train_epoch",
     "fit",
 ]

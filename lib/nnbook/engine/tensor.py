@@ -13,15 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .._util import as_array
-from .autodiff import Value, _as_real, topological_order
+from .._util import as_array, real_number
+from .autodiff import Value, topological_order
 
 __all__ = ["Tensor"]
-
-
-# ---------------------------------------------------------------------------------------
-# Tensors: the same engine for NumPy arrays
-# ---------------------------------------------------------------------------------------
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -142,7 +137,7 @@ class Tensor:
         """out = a^k element-wise, k a constant number;  p_a += k a^(k-1) * p_out."""
         if isinstance(k, (Tensor, Value)):
             raise TypeError("the exponent of a Tensor must be a number")
-        k = _as_real(k, "the exponent")
+        k = real_number(k, "the exponent")
         out = Tensor(self.data**k, (self,), f"**{k:g}")
 
         def _backward():
@@ -289,7 +284,8 @@ class Tensor:
         if grad is None:
             if self.data.size != 1:
                 raise ValueError(
-                    f"backward() without grad needs a scalar output, got shape {self.shape}; pass grad"
+                    "backward() without grad needs a scalar output, "
+                    f"got shape {self.shape}; pass grad"
                 )
             grad = np.ones_like(self.data)
         grad = as_array(grad, "grad", shape=self.shape)
