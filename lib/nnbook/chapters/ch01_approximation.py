@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._util import as_array, limit_threads, one_of, positive_float, positive_int
+from .._util import as_array, one_of, positive_float, positive_int
 from ..engine import activations as _act
 from ..engine.shallow import ShallowNet, least_squares_beta
 
@@ -128,6 +128,39 @@ def random_features_fit(
     return ShallowNet(w, b, beta, sigma.name, {"train_mse": mse, "method": "random features"})
 
 
+def _check_training(x, y, steps: int, seed: int) -> tuple[Array, Array, int, int]:
+    x, y = _check_xy(x, y)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"expected seed to be an int, got {type(seed).__name__}")
+    return x, y, positive_int(steps, "steps", minimum=0), int(seed)
+
+
+def _lbfgs(model, loss, steps: int) -> int:
+    """Minimise ``loss()`` over ``model``'s parameters with up to ``steps`` iterations of
+    L-BFGS (strong-Wolfe line search, full batch); returns the number of iterations run."""
+    import torch
+
+    opt = torch.optim.LBFGS(
+        model.parameters(),
+        lr=1.0,
+        max_iter=max(steps, 1),
+        history_size=50,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-15,
+        line_search_fn="strong_wolfe",
+    )
+
+    def closure():
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        return value
+
+    if steps > 0:
+        opt.step(closure)
+    return int(opt.state[next(model.parameters())].get("n_iter", 0))
+
+
 def train_shallow(
     x,
     y,
@@ -142,8 +175,7 @@ def train_shallow(
     """Fit f in H_SNN,M: train all parameters theta = {w_m, b_m, beta_m} on the squared error.
 
     Minimises the training loss (1/n) sum_i (y_i - f(x_i))^2 over all (d + 2) M parameters,
-    which is *non-linear* in theta. Deterministic: float64 PyTorch on the CPU, one thread
-    (the previous thread count is restored on return).
+    which is *non-linear* in theta. Deterministic: float64 PyTorch on the CPU.
 
     1. Start from :func:`random_features_fit` (random w_m, b_m drawn with
        ``np.random.default_rng(seed)``; beta by least squares).
@@ -156,54 +188,22 @@ def train_shallow(
     """
     import torch
 
-    x, y = _check_xy(x, y)
-    M = positive_int(M, "M")
-    steps = positive_int(steps, "steps", minimum=0)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"expected seed to be an int, got {type(seed).__name__}")
-    start = random_features_fit(
-        x, y, M, activation, np.random.default_rng(seed), scale=scale, spread=spread
-    )
     from ..pytorch.convert import shallow_from_torch, shallow_to_torch
 
-    model = shallow_to_torch(start)
-    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    x, y, steps, seed = _check_training(x, y, steps, seed)
+    rng = np.random.default_rng(seed)
+    start = random_features_fit(x, y, M, activation, rng, scale=scale, spread=spread)
+    model, X, Y = shallow_to_torch(start), torch.from_numpy(x), torch.from_numpy(y)
+    unit = max(start.info["train_mse"], 1e-300)  # so that L-BFGS's tolerances are relative
 
-    # Divide the loss by its starting value so that L-BFGS's stopping tolerances are relative.
-    loss_unit = max(start.info["train_mse"], 1e-300)
+    def loss():
+        return torch.mean((model(X)[:, 0] - Y) ** 2) / unit
 
-    def loss_fn():
-        return torch.mean((model(X)[:, 0] - Y) ** 2) / loss_unit
-
-    opt = torch.optim.LBFGS(
-        model.parameters(),
-        lr=1.0,
-        max_iter=max(steps, 1),
-        history_size=50,
-        tolerance_grad=1e-12,
-        tolerance_change=1e-15,
-        line_search_fn="strong_wolfe",
-    )
-
-    def closure():
-        opt.zero_grad()
-        loss = loss_fn()
-        loss.backward()
-        return loss
-
-    with limit_threads(1):  # tiny matrices: one thread is faster, and immune to busy cores
-        if steps > 0:
-            opt.step(closure)
-        with torch.no_grad():
-            final = float(loss_fn()) * loss_unit
-    state = opt.state[next(model.parameters())]
-    info = {
-        "train_mse_start": start.info["train_mse"],
-        "train_mse": final,
-        "iterations": int(state.get("n_iter", 0)),
-        "method": "trained",
-        "seed": int(seed),
-    }
+    iterations = _lbfgs(model, loss, steps)
+    with torch.no_grad():
+        final = float(loss()) * unit
+    info = {"train_mse_start": start.info["train_mse"], "train_mse": final}
+    info.update(iterations=iterations, method="trained", seed=seed)
     return shallow_from_torch(model, start.activation, info)
 
 
@@ -285,10 +285,8 @@ TARGETS: dict[str, Target] = {
 }
 
 __all__ = [
-    "ShallowNet",
     "random_hidden_weights",
     "default_scale",
-    "least_squares_beta",
     "random_features_fit",
     "train_shallow",
     "uniform_grid",

@@ -19,8 +19,8 @@ needs at least 2^k - 1 units, i.e. about 3 * 2^k parameters, even to get within 
 gradients dR/dW_l vanish with depth, and deep networks stop training.
 
 One-dimensional inputs are arrays of shape ``(n_samples, 1)`` (``(n_samples,)`` is accepted
-where noted); the library's :class:`nnbook.engine.mlp.MLP` and Chapter 1's
-:class:`nnbook.chapters.ch01_approximation.ShallowNet` are the models.
+where noted); the library's :class:`nnbook.engine.mlp.MLP` and
+:class:`nnbook.engine.shallow.ShallowNet` are the models.
 """
 
 from __future__ import annotations
@@ -30,17 +30,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._util import as_array, limit_threads, positive_float, positive_int
+from .._util import as_array, positive_float, positive_int
 from ..engine.layers import Activation
+from ..engine.losses import SquaredError
+from ..engine.losses import get as get_loss
 from ..engine.mlp import MLP, _check_sizes, count_parameters
+from ..engine.optim import SGD, fit
 from ..engine.shallow import ShallowNet, least_squares_beta
 
 Array = np.ndarray
-
-
-def _one_thread():
-    """NumPy's BLAS on one thread: the matrices here are small (PyTorch is not used)."""
-    return limit_threads(1, torch_too=False)
 
 
 def _check_k(k: Any, minimum: int = 0) -> int:
@@ -108,7 +106,8 @@ class MLPWeights(NamedTuple):
         return [self.W[0].shape[1]] + [W.shape[0] for W in self.W] + [1]
 
     def to_mlp(self, activation: str = "relu", dtype: Any = np.float64) -> MLP:
-        """A library :class:`~nnbook.engine.mlp.MLP` holding these weights, with W_L = beta^T and b_L = 0."""
+        """A library :class:`~nnbook.engine.mlp.MLP` holding these weights, with W_L = beta^T
+        and b_L = 0."""
         model = MLP(self.sizes, activation=activation, init="zeros", dtype=dtype)
         state = {f"W_{l}": W for l, W in enumerate(self.W)}
         state.update({f"b_{l}": b for l, b in enumerate(self.b)})
@@ -218,7 +217,8 @@ def _values(f: Callable[[Array], Any], X: Array) -> Array:
 def sawtooth_sup_error(
     f: Callable[[Array], Any], k: int, knots: Any = (), n: int = 2**12 + 1
 ) -> float:
-    """max_{x in [0, 1]} |f(x) - T^k(x)| for a continuous piecewise-linear f with kinks at ``knots``.
+    """max_{x in [0, 1]} |f(x) - T^k(x)| for a continuous piecewise-linear f with kinks at
+    ``knots``.
 
     The difference of two piecewise-linear functions is largest at one of its kinks or at an
     end point, so evaluating on a uniform grid of ``n`` points plus the kinks j / 2^k of T^k
@@ -250,8 +250,7 @@ def shallow_knot_fit(x: Any, y: Any, M: int) -> ShallowNet:
     M = positive_int(M, "M")
     knots = np.arange(M) / M
     H = np.maximum(x - knots, 0.0)  # (n, M): h_m(x) = sigma(x - m/M)
-    with _one_thread():
-        beta = least_squares_beta(H, y)
+    beta = least_squares_beta(H, y)
     return ShallowNet(np.ones((M, 1)), -knots, beta, "relu", {"method": "knots", "knots": knots})
 
 
@@ -295,7 +294,7 @@ def hidden_states(model: MLP, X: Any) -> list[Array]:
         for layer in model.layers[:-1]:
             out = layer.forward(out)
             if isinstance(layer, Activation):
-                states.append(out.copy())  # the ReLU may later be overwritten in place
+                states.append(out)
         return states
     finally:
         if was_training:
@@ -307,8 +306,6 @@ def layer_gradient_norms(model: MLP, X: Any, y: Any, loss: str = "squared_error"
     risk R = (1/n) sum_i L(f(x_i), y_i) on the batch (X, y), by one backward pass. Leaves
     the parameters unchanged and the gradients zeroed. Returns an array of L + 1 norms.
     """
-    from ..engine.losses import get as get_loss
-
     model = _check_mlp(model)
     X = as_array(X, "X", shape=(None, model.d)).astype(model.dtype)
     loss_fn = get_loss(loss)
@@ -318,6 +315,17 @@ def layer_gradient_norms(model: MLP, X: Any, y: Any, loss: str = "squared_error"
     norms = np.array([np.linalg.norm(lin.W.grad) for lin in model.linears])
     model.zero_grad()
     return norms
+
+
+def _check_regression_data(X: Any, y: Any, dtype: Any) -> tuple[Array, Array]:
+    """X of shape (n, d) and y of shape (n, K) (a vector y becomes a column), in ``dtype``."""
+    X = as_array(X, "X", ndim=2)
+    y = as_array(y, "y")
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"expected y of shape ({X.shape[0]}, K) or ({X.shape[0]},), got {y.shape}")
+    return X.astype(dtype), y.astype(dtype)
 
 
 def train_depths(
@@ -341,37 +349,18 @@ def train_depths(
     seed ``seed``. Returns ``{L: [R at initialisation, then the mean training loss over the
     mini-batches of each epoch]}`` (``epochs + 1`` numbers per depth).
 
-    ``X`` has shape ``(n, d)``, ``y`` shape ``(n, K)`` or ``(n,)``. NumPy runs on one
-    BLAS thread (restored afterwards).
+    ``X`` has shape ``(n, d)``, ``y`` shape ``(n, K)`` or ``(n,)``.
     """
-    from ..engine.losses import SquaredError
-    from ..engine.optim import SGD, fit
-
-    X = as_array(X, "X", ndim=2)
-    y = as_array(y, "y")
-    if y.ndim == 1:
-        y = y[:, None]
-    if y.ndim != 2 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"expected y of shape ({X.shape[0]}, K) or ({X.shape[0]},), got {y.shape}")
-    width = positive_int(width, "width")
-    depths = [positive_int(L, "depth", minimum=0) for L in depths]
-    X, y = X.astype(dtype), y.astype(dtype)
-    histories: dict[int, list[float]] = {}
-    with _one_thread():
-        for L in depths:
-            model = MLP(
-                [X.shape[1]] + [width] * L + [y.shape[1]],
-                activation=activation,
-                init=init,
-                rng=seed,
-                dtype=dtype,
-            )
-            start = SquaredError().forward(model.predict(X), y)
-            opt = SGD(model.parameters(), lr=lr, momentum=momentum)
-            hist = fit(
-                model, X, y, loss="squared_error", optimizer=opt, epochs=epochs, B=B, rng=seed + 1
-            )
-            histories[L] = [float(start)] + [float(v) for v in hist["train_loss"]]
+    X, y = _check_regression_data(X, y, dtype)
+    budget = dict(loss="squared_error", epochs=epochs, B=B, rng=seed + 1)  # the same for all L
+    histories = {}
+    for L in depths:
+        sizes = [X.shape[1]] + [width] * positive_int(L, "depth", minimum=0) + [y.shape[1]]
+        model = MLP(sizes, activation=activation, init=init, rng=seed, dtype=dtype)
+        start = SquaredError().forward(model.predict(X), y)  # R at initialisation
+        opt = SGD(model.parameters(), lr=lr, momentum=momentum)
+        hist = fit(model, X, y, optimizer=opt, **budget)
+        histories[L] = [float(start)] + [float(v) for v in hist["train_loss"]]
     return histories
 
 

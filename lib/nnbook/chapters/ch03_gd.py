@@ -2,7 +2,8 @@
 
 The ERM over a parameterised hypothesis space H = {f_theta : theta in Theta} is
 
-    min_{theta in R^p}  R^(theta) = (1/N) sum_{i=1}^N R^(i)(theta),   R^(i)(theta) = L(f_theta(x_i), y_i),
+    min_{theta in R^p}  R^(theta) = (1/N) sum_{i=1}^N R^(i)(theta),
+    R^(i)(theta) = L(f_theta(x_i), y_i),
 
 and gradient descent with learning rate eta runs K steps of
 
@@ -15,7 +16,8 @@ and gradient descent with learning rate eta runs K steps of
 * :func:`gradient_descent`: GD for any differentiable function, returning the trajectory;
 * :class:`Quadratic`: R(theta) = 1/2 theta^T A theta - b^T theta + c (least squares is one), with
   the exact GD contraction factors |1 - eta lambda_i|;
-* :class:`SineRegression`: the lecture's non-convex 1-D example R(theta) = 1/2 sum_i (y_i - sin(theta x_i))^2;
+* :class:`SineRegression`: the lecture's non-convex 1-D example
+  R(theta) = 1/2 sum_i (y_i - sin(theta x_i))^2;
 * tools to measure: directional derivatives, chord (convexity) gaps, contraction rates.
 
 The learning-rate schedules (step, exponential, cosine) live in :mod:`nnbook.engine.optim`;
@@ -58,7 +60,8 @@ def pack(w, b, beta) -> Array:
 
 
 def unpack(theta, d: int, M: int) -> tuple[Array, Array, Array]:
-    """Split theta in R^{(d+2)M} back into ``(w, b, beta)`` of shapes ``(M, d)``, ``(M,)``, ``(M,)``.
+    """Split theta in R^{(d+2)M} back into ``(w, b, beta)`` of shapes ``(M, d)``, ``(M,)``,
+    ``(M,)``.
 
     The inverse of :func:`pack`.
     """
@@ -130,7 +133,7 @@ class SNNRisk:
         return theta[M : M + M * d].reshape(M, d), theta[M + M * d :], theta[:M]
 
     def net(self, theta) -> ShallowNet:
-        """The network f_theta as a :class:`~nnbook.chapters.ch01_approximation.ShallowNet`."""
+        """The network f_theta as a :class:`~nnbook.engine.shallow.ShallowNet`."""
         w, b, beta = unpack(theta, self.d, self.M)
         return ShallowNet(w.copy(), b.copy(), beta.copy(), self.sigma.name)
 
@@ -164,10 +167,39 @@ class SNNRisk:
         return scale * rng.standard_normal(self.p)
 
     def __repr__(self) -> str:
-        return f"SNNRisk(N={self.N}, d={self.d}, M={self.M}, activation={self.sigma.name!r}, loss={self.loss!r})"
+        sizes = f"N={self.N}, d={self.d}, M={self.M}"
+        return f"SNNRisk({sizes}, activation={self.sigma.name!r}, loss={self.loss!r})"
 
 
 # =========================================================================== gradient descent
+
+
+def _check_gd(grad, theta0, eta, K) -> tuple[Array, Callable, Callable, int]:
+    """theta^(0) (a copy), k -> eta_k and theta -> grad R(theta) (both checked at every
+    call), and K."""
+    if not callable(grad):
+        raise TypeError(
+            f"expected grad to be a function theta -> grad R(theta), got {type(grad).__name__}"
+        )
+
+    def checked_grad(theta: Array) -> Array:
+        g = np.asarray(grad(theta), dtype=np.float64)
+        if g.shape != theta.shape:
+            raise ValueError(f"expected grad(theta) of shape {theta.shape}, got {g.shape}")
+        return g
+
+    if callable(eta):
+
+        def schedule(k: int) -> float:
+            return positive_float(eta(k), f"eta_{k} (the schedule at k={k})")
+    else:
+        eta_0 = positive_float(eta, "eta")
+
+        def schedule(k: int) -> float:
+            return eta_0
+
+    theta = as_array(theta0, "theta0").copy()
+    return theta, schedule, checked_grad, positive_int(K, "K", minimum=0)
 
 
 def gradient_descent(
@@ -181,35 +213,19 @@ def gradient_descent(
         theta^(k+1) = theta^(k) - eta_k grad(theta^(k)),   k = 0, 1, ..., K-1,
 
     with a constant learning rate eta_k = eta, or a schedule: ``eta`` may be any function
-    k -> eta_k, e.g. ``nnbook.engine.optim.CosineDecay(eta0, K)``. ``grad`` maps an array of the shape
-    of ``theta0`` to one of the same shape. The result has shape ``(K + 1, *theta0.shape)``;
-    its last row is theta^(K). If an iterate overflows (GD diverged), it and the remaining
-    rows are NaN.
+    k -> eta_k, e.g. ``nnbook.engine.optim.CosineDecay(eta0, K)``. ``grad`` maps an array of
+    the shape of ``theta0`` to one of the same shape. The result has shape
+    ``(K + 1, *theta0.shape)``; its last row is theta^(K). If an iterate overflows (GD
+    diverged), it and the remaining rows are NaN.
     """
-    if not callable(grad):
-        raise TypeError(
-            f"expected grad to be a function theta -> grad R(theta), got {type(grad).__name__}"
-        )
-    theta = as_array(theta0, "theta0").copy()
-    schedule = eta if callable(eta) else None
-    if schedule is None:
-        eta = positive_float(eta, "eta")
-    K = positive_int(K, "K", minimum=0)
+    theta, eta_k, grad, K = _check_gd(grad, theta0, eta, K)
     trajectory = np.full((K + 1, *theta.shape), np.nan)
     trajectory[0] = theta
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(K):
-            eta_k = (
-                eta
-                if schedule is None
-                else positive_float(schedule(k), f"eta_{k} (the schedule at k={k})")
-            )
-            g = np.asarray(grad(theta), dtype=np.float64)
-            if g.shape != theta.shape:
-                raise ValueError(f"expected grad(theta) of shape {theta.shape}, got {g.shape}")
-            theta = theta - eta_k * g
+            theta = theta - eta_k(k) * grad(theta)
             if not np.all(np.isfinite(theta)):
-                break
+                break  # GD diverged: this row and the ones after it stay NaN
             trajectory[k + 1] = theta
     return trajectory
 
@@ -223,7 +239,8 @@ def grad_norms(grad: Callable[[Array], Array], trajectory) -> Array:
 
 
 def hessian(grad: Callable[[Array], Array], theta, h: float = 1e-5) -> Array:
-    """The Hessian of R at theta by central differences of its gradient, symmetrised, shape ``(p, p)``:
+    """The Hessian of R at theta by central differences of its gradient, symmetrised,
+    shape ``(p, p)``:
 
         column j = (grad R(theta + h e_j) - grad R(theta - h e_j)) / (2 h).
 
@@ -240,7 +257,7 @@ def hessian(grad: Callable[[Array], Array], theta, h: float = 1e-5) -> Array:
     return 0.5 * (H + H.T)
 
 
-# =========================================================================== the gradient is the steepest ascent
+# ============================================================== the gradient is the steepest ascent
 
 
 def random_unit_vectors(n: int, p: int, rng: np.random.Generator) -> Array:
@@ -346,7 +363,8 @@ class Quadratic:
         return self(self.minimizer())
 
     def contraction_factors(self, eta: float) -> Array:
-        """|1 - eta lambda_i| for every eigenvalue lambda_i of A (ascending order), shape ``(p,)``."""
+        """|1 - eta lambda_i| for every eigenvalue lambda_i of A (ascending order), shape
+        ``(p,)``."""
         eta = positive_float(eta, "eta")
         return np.abs(1.0 - eta * self.eigenvalues)
 
@@ -360,7 +378,8 @@ class Quadratic:
         return float(np.max(np.abs(1.0 - eta * lam))) if lam.size else 1.0
 
     def gd_closed_form(self, theta0, eta: float, k) -> Array:
-        """theta^(k) = theta* + (I - eta A)^k (theta^(0) - theta*) without iterating, in the eigenbasis.
+        """theta^(k) = theta* + (I - eta A)^k (theta^(0) - theta*) without iterating, in the
+        eigenbasis.
 
         ``k`` may be an int or an array of ints; the result has shape ``(*shape(k), p)``.
         """
@@ -375,7 +394,8 @@ class Quadratic:
 
 
 def quadratic_2d(L: float = 1.0, kappa: float = 10.0, angle: float = np.pi / 6) -> Quadratic:
-    """A 2-D ill-conditioned quadratic R(theta) = 1/2 theta^T A theta with eigenvalues L and L/kappa,
+    """A 2-D ill-conditioned quadratic R(theta) = 1/2 theta^T A theta with eigenvalues L and
+    L/kappa,
     its eigenvectors rotated by ``angle`` from the axes (condition number kappa = L/mu).
     """
     L, kappa = positive_float(L, "L"), positive_float(kappa, "kappa")
@@ -406,8 +426,9 @@ def convex_bound(k, L: float, dist0: float) -> Array:
 
         R(theta^(k)) - R* <= L ||theta^(0) - theta*||^2 / (2 k),
 
-    so an error epsilon needs at most k = L ||theta^(0) - theta*||^2 / (2 epsilon) = O(1/epsilon) steps.
-    ``dist0`` is ||theta^(0) - theta*||. (With a general eta <= 1/L the bound is dist0^2 / (2 eta k).)
+    so an error epsilon needs at most k = L ||theta^(0) - theta*||^2 / (2 epsilon)
+    = O(1/epsilon) steps. ``dist0`` is ||theta^(0) - theta*||. (With a general eta <= 1/L
+    the bound is dist0^2 / (2 eta k).)
     """
     k = as_array(k, "k")
     if np.any(k < 1):
@@ -421,7 +442,8 @@ def convex_bound(k, L: float, dist0: float) -> Array:
 
 
 def chord_gaps(R: Callable[[Array], float], theta, theta_prime, lambdas) -> Array:
-    """R(lambda theta + (1 - lambda) theta') - [lambda R(theta) + (1 - lambda) R(theta')] for each lambda.
+    """R(lambda theta + (1 - lambda) theta') - [lambda R(theta) + (1 - lambda) R(theta')] for each
+    lambda.
 
     R is convex iff this is <= 0 for all theta, theta' and lambda in [0, 1]; a positive value is
     a pair that violates convexity (the graph lies above the chord).
@@ -466,7 +488,8 @@ def convexity_check(
     """Test the chord inequality of R on random pairs theta, theta' = center + scale * N(0, I).
 
     A pair violates it if max over ``lambdas`` of :func:`chord_gaps` exceeds ``tol`` (relative to
-    max(1, |R(theta)|, |R(theta')|)). One violating pair proves R is not convex; none proves nothing.
+    max(1, |R(theta)|, |R(theta')|)). One violating pair proves R is not convex; none proves
+    nothing.
     """
     center = as_array(center, "center", ndim=1)
     n_pairs = positive_int(n_pairs, "n_pairs")
@@ -483,7 +506,7 @@ def convexity_check(
     return ConvexityCheck(n_pairs, int(bad), float(worst), worst_pair)
 
 
-# =========================================================================== the non-convex 1-D example
+# ======================================================================= the non-convex 1-D example
 
 
 class SineRegression:

@@ -2,7 +2,8 @@
 
 The ERM objective is a finite sum, and so is its gradient,
 
-    R^(theta) = (1/N) sum_{i=1}^N R^(i)(theta),     grad R^(theta) = (1/N) sum_{i=1}^N grad R^(i)(theta).
+    R^(theta) = (1/N) sum_{i=1}^N R^(i)(theta),
+    grad R^(theta) = (1/N) sum_{i=1}^N grad R^(i)(theta).
 
 SGD replaces the full gradient by the mean over a mini-batch {i_1, ..., i_B} drawn uniformly,
 
@@ -36,14 +37,21 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._util import as_array, as_rng, limit_threads, one_of, positive_float, positive_int
+from .._util import as_array, as_rng, one_of, positive_float, positive_int
 from ..engine import activations
 from ..engine.init import ALIASES, INITIALIZERS
 from ..engine.init import init as draw_weights
 from ..engine.losses import Loss
 from ..engine.losses import get as get_loss
 from ..engine.mlp import MLP
-from ..engine.optim import OPTIMIZERS, Optimizer, make_optimizer, minibatches
+from ..engine.optim import (
+    OPTIMIZERS,
+    Optimizer,
+    _check_data,
+    make_optimizer,
+    minibatch_stream,
+    train_step,
+)
 
 Array = np.ndarray
 
@@ -66,8 +74,6 @@ __all__ = [
     "activation_statistics",
     "Trace",
     "train_trace",
-    "OPTIMIZERS",
-    "make_optimizer",
     "compare_optimizers",
     "torch_trajectory_gap",
 ]
@@ -242,7 +248,8 @@ def minibatch_gradients(
     size B (see :func:`sample_batches`), as the rows of an ``(n_draws, p)`` array.
 
     ``grad`` maps an index array to the gradient of the mean loss on those rows, e.g.
-    ``lambda idx: risk.grad(theta, idx)`` or ``lambda idx: model_gradient(model, loss, X[idx], y[idx])``.
+    ``lambda idx: risk.grad(theta, idx)`` or
+    ``lambda idx: model_gradient(model, loss, X[idx], y[idx])``.
     """
     if not callable(grad):
         raise TypeError(
@@ -386,6 +393,16 @@ def symmetry_gap(model: MLP) -> float:
     return gap
 
 
+def _check_symmetric(model: Any, atol: float) -> MLP:
+    gap = symmetry_gap(model)
+    if gap > atol:
+        raise ValueError(
+            f"expected a model whose hidden units are identical (symmetry gap <= {atol}), "
+            f"got a gap of {gap:.3g}"
+        )
+    return model
+
+
 def one_unit_equivalent(model: MLP, atol: float = 1e-12) -> MLP:
     """The network with **one** unit per hidden layer that computes the same function as
     ``model``, whose hidden units must be identical (``symmetry_gap(model) <= atol``).
@@ -395,12 +412,7 @@ def one_unit_equivalent(model: MLP, atol: float = 1e-12) -> MLP:
     of W_0 and b_0, replaces W_l (l >= 1) by the row sum of its first row and b_l by [b_l]_1,
     and replaces the output weights W_L = beta^T by their row sums.
     """
-    model = _check_model(model)
-    gap = symmetry_gap(model)
-    if gap > atol:
-        raise ValueError(
-            f"expected a model whose hidden units are identical (symmetry gap <= {atol}), got a gap of {gap:.3g}"
-        )
+    model = _check_symmetric(model, atol)
     small = MLP(
         [model.d] + [1] * model.L + [model.K],
         activation=model.activation,
@@ -448,6 +460,28 @@ def _weights_for(
     return std * rng.standard_normal((d_out, d_in)), f"N(0, {std:g}^2)"
 
 
+def _check_statistics(init: Any, activation: str, depth: int, width: int, n: int) -> tuple:
+    if not isinstance(init, (str, int, float, np.integer, np.floating)) or isinstance(init, bool):
+        raise TypeError(
+            f"expected init to be a scheme name or a standard deviation, got {type(init).__name__}"
+        )
+    if isinstance(init, str):
+        one_of(ALIASES.get(init, init), "init", list(INITIALIZERS))
+    sizes = (positive_int(depth, "depth"), positive_int(width, "width"), positive_int(n, "n"))
+    return activations.get(activation), *sizes
+
+
+def _costate_stds(Ws: list[Array], Zs: list[Array], sigma: Any, P: Array) -> Array:
+    """std of p_l, l = 1, ..., depth, from p_depth = P and
+    p_l = W_l^T (sigma'(z_{l+1}) * p_{l+1})."""
+    stds = np.empty(len(Ws))
+    stds[-1] = P.std()
+    for l in range(len(Ws) - 1, 0, -1):
+        P = (sigma.df(Zs[l]) * P) @ Ws[l]  # rows are samples: p_l^T = (sigma' * p_{l+1})^T W_l
+        stds[l - 1] = P.std()
+    return stds
+
+
 def activation_statistics(
     init: str | float,
     activation: str = "relu",
@@ -455,7 +489,6 @@ def activation_statistics(
     width: int = 256,
     n: int = 1000,
     rng: np.random.Generator | int | None = None,
-    num_threads: int | None = 1,
 ) -> ActivationStats:
     """Push ``n`` standard normal inputs f_0 in R^width through ``depth`` layers
     f_{l+1} = sigma(z_{l+1}), z_{l+1} = W_l f_l (biases 0, as at initialisation), record the
@@ -463,41 +496,25 @@ def activation_statistics(
     p_l = W_l^T (sigma'(z_{l+1}) * p_{l+1}) from a random p_depth = u ~ N(0, I) and record the
     std of p_1, ..., p_depth.
 
-    ``init`` is a scheme of :mod:`nnbook.engine.init` (``"small"``, ``"xavier"``, ``"he"``, ...) or a
-    number s, meaning [W_l]_{ij} ~ N(0, s^2) (e.g. ``1.0``, a "too large" init for width 256).
-    ``num_threads`` limits NumPy's BLAS (None: leave it alone).
+    ``init`` is a scheme of :mod:`nnbook.engine.init` (``"small"``, ``"xavier"``, ``"he"``,
+    ...) or a number s, meaning [W_l]_{ij} ~ N(0, s^2) (e.g. ``1.0``, a "too large" init for
+    width 256).
     """
-    if not isinstance(init, (str, int, float, np.integer, np.floating)) or isinstance(init, bool):
-        raise TypeError(
-            f"expected init to be a scheme name or a standard deviation, got {type(init).__name__}"
-        )
-    if isinstance(init, str):
-        one_of(ALIASES.get(init, init), "init", list(INITIALIZERS))
-    sigma = activations.get(activation)
-    depth, width, n = (
-        positive_int(depth, "depth"),
-        positive_int(width, "width"),
-        positive_int(n, "n"),
-    )
+    sigma, depth, width, n = _check_statistics(init, activation, depth, width, n)
     rng = as_rng(rng)
     F = rng.standard_normal((n, width))  # rows are samples, so z_{l+1} = W_l f_l is F W_l^T
-    means, stds, grad_stds, label = np.empty(depth), np.empty(depth), np.empty(depth), str(init)
-    Ws, Zs = [], []
-    with limit_threads(num_threads), np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        std_input = float(F.std())
-        for l in range(depth):
+    std_input, means, stds, Ws, Zs = float(F.std()), [], [], [], []
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for _ in range(depth):
             W, label = _weights_for(init, width, width, rng)
             Z = F @ W.T
             F = sigma.f(Z)
             Ws.append(W)
             Zs.append(Z)
-            means[l], stds[l] = F.mean(), F.std()
-        P = rng.standard_normal((n, width))  # p_depth = u
-        grad_stds[depth - 1] = P.std()
-        for l in range(depth - 1, 0, -1):
-            P = (sigma.df(Zs[l]) * P) @ Ws[l]  # p_l = W_l^T (sigma'(z_{l+1}) * p_{l+1})
-            grad_stds[l - 1] = P.std()
-    return ActivationStats(means, stds, grad_stds, std_input, label, sigma.name)
+            means.append(F.mean())
+            stds.append(F.std())
+        grad_stds = _costate_stds(Ws, Zs, sigma, rng.standard_normal((n, width)))
+    return ActivationStats(np.array(means), np.array(stds), grad_stds, std_input, label, sigma.name)
 
 
 # =========================================================================== training
@@ -515,16 +532,6 @@ class Trace(NamedTuple):
     loss: Array
 
 
-def _check_data(model: MLP, X: Any, y: Any) -> tuple[Array, Array]:
-    X = as_array(X, "X", shape=(None, model.d), dtype=model.dtype)
-    y = np.asarray(y)
-    if y.shape[:1] != X.shape[:1]:
-        raise ValueError(
-            f"expected y with {X.shape[0]} rows (one per row of X), got shape {y.shape}"
-        )
-    return X, y
-
-
 def train_trace(
     model: MLP,
     X: Any,
@@ -536,54 +543,46 @@ def train_trace(
     epochs: float = 1,
     rng: np.random.Generator | int | None = None,
     evals_per_epoch: int = 1,
-    num_threads: int | None = 1,
 ) -> Trace:
-    """Run mini-batch training (shuffled batches of size B, ``optimizer.step()`` after each
-    backward pass) for ``epochs`` passes over the data, and record the full-data loss at the
+    """Run mini-batch training (:func:`nnbook.engine.optim.train_step` on shuffled batches
+    of size B) for ``epochs`` passes over the data, and record the full-data loss at the
     start and ``evals_per_epoch`` times per epoch (for B = N this is gradient descent, one
     update per epoch). ``epochs`` may be fractional. The clock stops while the loss is
-    evaluated, so ``seconds`` is the time spent training. ``num_threads`` limits NumPy's BLAS.
+    evaluated, so ``seconds`` is the time spent training.
     """
+    X, y, K, every, per_epoch = _check_trace(model, X, y, optimizer, B, epochs, evals_per_epoch)
+    loss = get_loss(loss)
+
+    def full_loss() -> float:
+        return float(loss.forward(model.predict(X), y))
+
+    updates, seconds, values, elapsed = [0], [0.0], [full_loss()], 0.0
+    model.train()
+    for k, idx in enumerate(minibatch_stream(len(X), B, K, rng), start=1):
+        start = time.perf_counter()
+        train_step(model, loss, optimizer, X[idx], y[idx])
+        elapsed += time.perf_counter() - start
+        if k % every == 0 or k == K:
+            updates.append(k)
+            seconds.append(elapsed)
+            values.append(full_loss())
+    k = np.array(updates)
+    return Trace(k, k / per_epoch, np.array(seconds), np.array(values))
+
+
+def _check_trace(model, X, y, optimizer, B, epochs, evals_per_epoch) -> tuple:
+    """The checked data, the number of updates K, how often to record, updates per epoch."""
     model = _check_model(model)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
             f"expected an nnbook.engine.optim optimizer, got {type(optimizer).__name__}"
         )
-    loss = get_loss(loss)
     X, y = _check_data(model, X, y)
-    N = X.shape[0]
-    B = _check_batch(N, B, replace=False)[1]
-    epochs = positive_float(epochs, "epochs")
-    evals_per_epoch = positive_int(evals_per_epoch, "evals_per_epoch")
-    rng = as_rng(rng)
-    per_epoch = updates_per_epoch(N, B)
-    K = max(1, round(epochs * per_epoch))
-    every = max(1, per_epoch // evals_per_epoch)
-
-    def full_loss() -> float:
-        return float(loss.forward(model.predict(X), y))
-
-    updates, seconds, values = [0], [0.0], [full_loss()]
-    k, elapsed = 0, 0.0
-    model.train()
-    with limit_threads(num_threads):
-        while k < K:
-            for idx in minibatches(N, B, rng):
-                start = time.perf_counter()
-                loss.forward(model.forward(X[idx]), y[idx])
-                optimizer.zero_grad()
-                model.backward(loss.backward())
-                optimizer.step()
-                elapsed += time.perf_counter() - start
-                k += 1
-                if k % every == 0 or k == K:
-                    updates.append(k)
-                    seconds.append(elapsed)
-                    values.append(full_loss())
-                if k == K:
-                    break
-    updates_arr = np.array(updates)
-    return Trace(updates_arr, updates_arr / per_epoch, np.array(seconds), np.array(values))
+    B = _check_batch(len(X), B, replace=False)[1]
+    per_epoch = updates_per_epoch(len(X), B)
+    K = max(1, round(positive_float(epochs, "epochs") * per_epoch))
+    every = max(1, per_epoch // positive_int(evals_per_epoch, "evals_per_epoch"))
+    return X, y, K, every, per_epoch
 
 
 def _copy_model(model: MLP) -> MLP:
@@ -608,7 +607,6 @@ def compare_optimizers(
     epochs: float = 10,
     seed: int = 0,
     evals_per_epoch: int = 1,
-    num_threads: int | None = 1,
 ) -> dict[str, Trace]:
     """Train a copy of ``model`` (so every run starts from the same theta^(0)) with each
     optimiser in ``settings = {label: (name, kwargs)}``, e.g.
@@ -625,27 +623,21 @@ def compare_optimizers(
     for label, spec in settings.items():
         if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Mapping)):
             raise TypeError(
-                f"expected settings[{label!r}] to be a pair (optimizer name, kwargs dict), got {spec!r}"
+                f"expected settings[{label!r}] to be a pair (optimizer name, kwargs dict), "
+                f"got {spec!r}"
             )
         name, kwargs = spec
         twin = _copy_model(model)
         opt = make_optimizer(name, twin.parameters(), **kwargs)
+        rng = np.random.default_rng(seed)
         out[label] = train_trace(
-            twin,
-            X,
-            y,
-            opt,
-            loss=loss,
-            B=B,
-            epochs=epochs,
-            rng=np.random.default_rng(seed),
-            evals_per_epoch=evals_per_epoch,
-            num_threads=num_threads,
+            twin, X, y, opt, loss=loss, B=B, epochs=epochs, rng=rng, evals_per_epoch=evals_per_epoch
         )
     return out
 
 
 def _torch_loss(loss: Loss):
+    """The torch function computing the same loss as ours."""
     import torch.nn.functional as F
 
     name = type(loss).__name__
@@ -655,12 +647,7 @@ def _torch_loss(loss: Loss):
         return F.cross_entropy
     if name == "BCEWithLogits":
         return lambda out, y: F.binary_cross_entropy_with_logits(out, y.reshape(out.shape))
-    raise ValueError(
-        f"expected a squared, cross-entropy or binary cross-entropy loss, got {name}"
-    )  # pragma: no cover
-
-
-_TORCH_OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
+    raise ValueError(f"expected a squared, cross-entropy or binary cross-entropy loss, got {name}")
 
 
 def torch_trajectory_gap(
@@ -675,58 +662,46 @@ def torch_trajectory_gap(
     seed: int = 0,
     **kwargs: Any,
 ) -> Array:
-    """Run ``steps`` updates of our optimiser ``optimizer`` (a name of :data:`OPTIMIZERS`,
-    with ``kwargs`` such as ``lr``) on a copy of ``model``, and of the same ``torch.optim``
-    optimiser on ``model.to_torch()``, both on the same mini-batches of size B (float64
-    models give a float64 comparison). Returns, after each step, the largest difference
-    max |theta_ours - theta_torch| over all parameters, shape ``(steps,)``.
+    """Run ``steps`` updates of our optimiser ``optimizer`` (a name of
+    :data:`nnbook.engine.optim.OPTIMIZERS`, with ``kwargs`` such as ``lr``) on a copy of
+    ``model``, and of the same ``torch.optim`` optimiser on ``mlp_to_torch(model)``, both on
+    the same mini-batches of size B (float64 models give a float64 comparison). Returns,
+    after each step, the largest difference max |theta_ours - theta_torch| over all
+    parameters, shape ``(steps,)``.
     """
     import torch
 
+    from ..pytorch.convert import TORCH_OPTIMIZERS, mlp_to_torch
+
+    X, y, steps = _check_gap(model, X, y, optimizer, B, steps)
+    loss, ours, theirs = get_loss(loss), _copy_model(model), mlp_to_torch(model)
+    opt = make_optimizer(optimizer, ours.parameters(), **kwargs)
+    torch_kwargs = {"momentum": 0.9, **kwargs} if optimizer == "momentum" else kwargs
+    topt = TORCH_OPTIMIZERS[optimizer](theirs.parameters(), **torch_kwargs)
+    tloss, Xt, yt = _torch_loss(loss), torch.from_numpy(X), torch.from_numpy(y)
+    yt = yt.to(Xt.dtype) if yt.is_floating_point() else yt.long()  # class labels: int64
+    gaps = np.empty(steps)
+    for k, idx in enumerate(minibatch_stream(len(X), B, steps, np.random.default_rng(seed))):
+        train_step(ours, loss, opt, X[idx], y[idx])
+        topt.zero_grad()
+        i = torch.from_numpy(idx)
+        tloss(theirs(Xt[i]), yt[i]).backward()
+        topt.step()
+        gaps[k] = max(
+            float(np.abs(p.data - t.detach().numpy()).max())
+            for p, t in zip(ours.parameters(), theirs.parameters())
+        )
+    return gaps
+
+
+def _check_gap(model, X, y, optimizer, B, steps) -> tuple[Array, Array, int]:
     model = _check_model(model)
     one_of(optimizer, "optimizer", list(OPTIMIZERS))
     if any(model.dropout):
         raise ValueError(
             "expected a model without dropout (the two frameworks would draw different masks)"
         )
-    loss = get_loss(loss)
     X, y = _check_data(model, X, y)
-    steps = positive_int(steps, "steps")
-    N = X.shape[0]
-    B = _check_batch(N, B, replace=False)[1]
-    ours = _copy_model(model)
-    from ..pytorch.convert import mlp_to_torch
-
-    theirs = mlp_to_torch(model)
-    opt = make_optimizer(optimizer, ours.parameters(), **kwargs)
-    if optimizer == "momentum":
-        kwargs = {"momentum": 0.9, **kwargs}
-    topt = getattr(torch.optim, _TORCH_OPTIMIZERS[optimizer])(theirs.parameters(), **kwargs)
-    tloss = _torch_loss(loss)
-    Xt = torch.from_numpy(np.ascontiguousarray(X))
-    yt = torch.from_numpy(np.ascontiguousarray(y))
-    yt = (
-        yt.to(Xt.dtype) if yt.is_floating_point() else yt.long()
-    )  # class labels: int64, as torch wants
-    rng = np.random.default_rng(seed)
-    gaps = np.empty(steps)
-    k = 0
-    with limit_threads(1):
-        while k < steps:
-            for idx in minibatches(N, B, rng):
-                loss.forward(ours.forward(X[idx]), y[idx])
-                opt.zero_grad()
-                ours.backward(loss.backward())
-                opt.step()
-                ti = torch.from_numpy(idx)
-                topt.zero_grad()
-                tloss(theirs(Xt[ti]), yt[ti]).backward()
-                topt.step()
-                gaps[k] = max(
-                    float(np.abs(p.data - t.detach().numpy()).max())
-                    for p, t in zip(ours.parameters(), theirs.parameters())
-                )
-                k += 1
-                if k == steps:
-                    break
-    return gaps
+    _check_batch(len(X), B, replace=False)
+    X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)
+    return X, y, positive_int(steps, "steps")

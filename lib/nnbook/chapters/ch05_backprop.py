@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._util import as_array, limit_threads, one_of, positive_int
+from .._util import as_array, best_times, limit_threads, one_of, positive_int
 from ..engine import activations
 from ..engine import losses as _losses
 
@@ -54,7 +54,8 @@ def _check_weights(Ws: Any, d: int, bias: bool) -> list[Array]:
     """W_0, ..., W_L as float64 matrices whose shapes chain: W_l is (d_{l+1}, d_l [+ 1])."""
     if isinstance(Ws, np.ndarray) or not isinstance(Ws, Sequence) or len(Ws) == 0:
         raise TypeError(
-            f"expected Ws to be a non-empty list [W_0, ..., W_L] of 2-D arrays, got {type(Ws).__name__}"
+            "expected Ws to be a non-empty list [W_0, ..., W_L] of 2-D arrays, "
+            f"got {type(Ws).__name__}"
         )
     out, d_l = [], d
     extra = 1 if bias else 0
@@ -65,6 +66,35 @@ def _check_weights(Ws: Any, d: int, bias: bool) -> list[Array]:
         out.append(W)
         d_l = W.shape[0]
     return out
+
+
+def _check_forward(x: Any, Ws: Any, sigma: str, bias: bool) -> tuple[Array, list, Any]:
+    """The input x, the weights W_0, ..., W_L and the activation sigma, checked."""
+    x = as_array(x, "x", ndim=1)
+    return x, _check_weights(Ws, x.shape[0], bias), activations.get(sigma)
+
+
+def _check_backward(xs: Any, Ws: Any, p_last: Any, sigma: str, bias: bool) -> tuple:
+    """The states x_0, ..., x_{L+1}, the weights W_0, ..., W_L, p_{L+1} and sigma, checked."""
+    if isinstance(xs, np.ndarray) or not isinstance(xs, Sequence):
+        raise TypeError(
+            "expected xs to be the list [x_0, ..., x_(L+1)] from forward_states, "
+            f"got {type(xs).__name__}"
+        )
+    if len(xs) < 2:
+        raise ValueError(
+            "expected the states [x_0, ..., x_(L+1)] (at least 2) from forward_states, "
+            f"got {len(xs)}"
+        )
+    xs = [as_array(x, f"x_{l}", ndim=1) for l, x in enumerate(xs)]
+    Ws = _check_weights(Ws, xs[0].shape[0], bias)
+    if len(xs) != len(Ws) + 1:
+        L = len(Ws) - 1
+        raise ValueError(
+            f"expected {L + 2} states x_0, ..., x_{L + 1} for {L + 1} weight matrices, "
+            f"got {len(xs)}"
+        )
+    return xs, Ws, as_array(p_last, "p_last", shape=xs[-1].shape), activations.get(sigma)
 
 
 # ---------------------------------------------------------------------------- the two passes
@@ -80,9 +110,7 @@ def forward_states(
     one is W_L = beta^T. With ``bias=True`` each W_l has one more column, the bias, and
     multiplies the augmented state [x_l; 1] (the slides' "biases absorbed into the weights").
     """
-    x = as_array(x, "x", ndim=1)
-    Ws = _check_weights(Ws, x.shape[0], bias)
-    act = activations.get(sigma)
+    x, Ws, act = _check_forward(x, Ws, sigma, bias)
     L = len(Ws) - 1
     xs = [x]
     for l, W in enumerate(Ws):
@@ -95,7 +123,8 @@ def forward_states(
 def backward_costates(
     xs: Sequence[Any], Ws: Sequence[Any], p_last: Any, sigma: str = "tanh", *, bias: bool = False
 ) -> tuple[list[Array], list[Array]]:
-    """The backward pass: the co-states [p_0, ..., p_{L+1}] and the gradients [grad_{W_0} R, ..., grad_{W_L} R].
+    """The backward pass: the co-states [p_0, ..., p_{L+1}] and the gradients
+    [grad_{W_0} R, ..., grad_{W_L} R].
 
     Starts from ``p_last`` = p_{L+1} = grad_{x_{L+1}} L(x_{L+1}, y) and, for l = L, ..., 0,
 
@@ -106,24 +135,8 @@ def backward_costates(
     ``xs`` are the states from :func:`forward_states` (same ``Ws``, ``sigma``, ``bias``).
     p_0 is the gradient of the loss with respect to the input x.
     """
-    if isinstance(xs, np.ndarray) or not isinstance(xs, Sequence):
-        raise TypeError(
-            f"expected xs to be the list [x_0, ..., x_(L+1)] from forward_states, got {type(xs).__name__}"
-        )
-    if len(xs) < 2:
-        raise ValueError(
-            f"expected the states [x_0, ..., x_(L+1)] (at least 2) from forward_states, got {len(xs)}"
-        )
-    xs = [as_array(x, f"x_{l}", ndim=1) for l, x in enumerate(xs)]
-    Ws = _check_weights(Ws, xs[0].shape[0], bias)
+    xs, Ws, p_last, act = _check_backward(xs, Ws, p_last, sigma, bias)
     L = len(Ws) - 1
-    if len(xs) != L + 2:
-        raise ValueError(
-            f"expected {L + 2} states x_0, ..., x_{L + 1} for {L + 1} weight matrices, got {len(xs)}"
-        )
-    p_last = as_array(p_last, "p_last", shape=xs[L + 1].shape)
-    act = activations.get(sigma)
-
     ps: list[Array] = [np.empty(0)] * (L + 2)
     grads: list[Array] = [np.empty(0)] * (L + 1)
     ps[L + 1] = p_last
@@ -140,16 +153,18 @@ def backward_costates(
 def initial_costate(x_last: Any, y: Any, loss: str = "squared_error") -> tuple[float, Array]:
     """The loss L(x_{L+1}, y) of one sample and p_{L+1} = grad_{x_{L+1}} L(x_{L+1}, y).
 
-    ``loss`` is a name from :mod:`nnbook.engine.losses`: ``"squared_error"`` (L = ||x_{L+1} - y||^2 / 2,
-    so p_{L+1} = x_{L+1} - y), ``"cross_entropy"`` (x_{L+1} are logits, y an integer label;
-    p_{L+1} = softmax(x_{L+1}) - e_y) or ``"bce"`` (one logit, y in [0, 1]).
+    ``loss`` is a name from :mod:`nnbook.engine.losses`: ``"squared_error"``
+    (L = ||x_{L+1} - y||^2 / 2, so p_{L+1} = x_{L+1} - y), ``"cross_entropy"`` (x_{L+1} are
+    logits, y an integer label; p_{L+1} = softmax(x_{L+1}) - e_y) or ``"bce"`` (one logit,
+    y in [0, 1]).
     """
     x_last = as_array(x_last, "x_last", ndim=1)
     fn = _losses.get(one_of(loss, "loss", sorted(_losses.LOSSES)))
     y_arr = np.asarray(y)
     if loss == "cross_entropy" and y_arr.ndim != 0:
         raise ValueError(
-            f"expected y to be one integer class label for the cross-entropy, got shape {y_arr.shape}"
+            "expected y to be one integer class label for the cross-entropy, "
+            f"got shape {y_arr.shape}"
         )
     y_batch = y_arr.reshape(1) if y_arr.ndim == 0 else y_arr[None]
     value = fn.forward(x_last[None], y_batch)  # a batch of n = 1: the mean is the sample's loss
@@ -211,23 +226,53 @@ def matmul_flops(sizes: Sequence[int], B: int) -> dict[str, int]:
 
 
 CLOCKS: dict[str, Callable[[], float]] = {"process": time.process_time, "wall": time.perf_counter}
-
-
-def _best_times(
-    fns: Sequence[Callable[[], Any]], repeats: int, clock: Callable[[], float]
-) -> list[float]:
-    """The best of ``repeats`` times of each function, timed in alternation (round r runs
-    every function once), so a passing load on the machine hits all alike."""
-    best = [float("inf")] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            start = clock()
-            fn()
-            best[i] = min(best[i], clock() - start)
-    return best
-
-
 FRAMEWORKS = ("nnbook", "torch")
+
+
+def _passes(model: Any, X: Array, y: Array, framework: str) -> tuple[Callable, Callable]:
+    """Two functions: a forward pass (outputs and squared-error loss), and the same
+    followed by the backward pass, in ``framework``."""
+    if framework == "nnbook":
+        loss = _losses.SquaredError()
+
+        def forward() -> None:
+            loss.forward(model.forward(X), y)
+
+        def forward_backward() -> None:
+            loss.forward(model.forward(X), y)
+            model.zero_grad()
+            model.backward(loss.backward())
+
+        return forward, forward_backward
+    import torch
+
+    from ..pytorch.convert import mlp_to_torch
+
+    seq, Xt, yt = mlp_to_torch(model), torch.from_numpy(X), torch.from_numpy(y)
+
+    def torch_loss() -> Any:
+        return 0.5 * ((seq(Xt) - yt) ** 2).sum() / len(X)  # the same R as SquaredError
+
+    def torch_forward_backward() -> None:
+        seq.zero_grad(set_to_none=True)
+        torch_loss().backward()
+
+    return torch_loss, torch_forward_backward
+
+
+def _fd_seconds(model: Any, X: Array, y: Array, clock: Callable[[], float]) -> float:
+    """The time of the whole gradient by central finite differences (2p forward passes)."""
+    from ..engine.gradcheck import numerical_gradient
+
+    loss = _losses.SquaredError()
+
+    def R(_: Array) -> float:
+        return loss.forward(model.forward(X), y)
+
+    start = clock()
+    for param in model.parameters():
+        numerical_gradient(R, param.data)
+    return clock() - start
 
 
 def backprop_cost(
@@ -237,7 +282,6 @@ def backprop_cost(
     activation: str = "relu",
     framework: str = "nnbook",
     repeats: int = 5,
-    threads: int | None = 1,
     clock: str = "process",
     finite_differences: bool = False,
     seed: int = 0,
@@ -245,14 +289,13 @@ def backprop_cost(
     """Time a forward pass and a forward + backward pass of an MLP on a batch, and compare.
 
     Builds :class:`nnbook.engine.mlp.MLP` ``(sizes, activation)`` in float64 (or its
-    ``to_torch()`` copy for ``framework="torch"``) and a random batch (X, y) of B samples with
-    the squared-error loss. ``forward`` = outputs and loss; ``forward + backward`` = the same,
-    then p_{L+1} and all gradients. Each is the best of ``repeats`` runs, the two timed in
-    alternation, on ``threads`` threads (1 by default: the ratio then reflects the work done
-    rather than how well each product is parallelised; None leaves the default). ``clock`` is
-    ``"process"`` (the CPU time of this process, ``time.process_time``: on one thread, the time
-    spent computing, hardly affected by other programs competing for the CPU; with several
-    threads it adds up their CPU times) or ``"wall"`` (``time.perf_counter``).
+    ``mlp_to_torch`` copy for ``framework="torch"``) and a random batch (X, y) of B samples
+    with the squared-error loss. ``forward`` = outputs and loss; ``forward + backward`` = the
+    same, then p_{L+1} and all gradients. Each is the best of ``repeats`` runs, the two timed
+    in alternation, on one thread (so that the ratio reflects the work done rather than how
+    well each product is parallelised). ``clock`` is ``"process"`` (the CPU time of this
+    process, ``time.process_time``: the time spent computing, hardly affected by other
+    programs competing for the CPU) or ``"wall"`` (``time.perf_counter``).
 
     Returns a dict with ``sizes, B, framework, p`` (number of parameters),
     ``forward_seconds, forward_backward_seconds``, ``ratio`` = forward_backward / forward
@@ -271,56 +314,15 @@ def backprop_cost(
         )
     repeats = positive_int(repeats, "repeats")
     timer = CLOCKS[one_of(clock, "clock", sorted(CLOCKS))]
-    if threads is not None:
-        threads = positive_int(threads, "threads")
     flops = matmul_flops(sizes, B)  # also checks sizes and B
     rng = np.random.default_rng(seed)
     model = MLP(list(sizes), activation=activation, rng=rng, dtype=np.float64)
-    X = rng.standard_normal((B, model.d))
-    y = rng.standard_normal((B, model.K))
-
-    if framework == "nnbook":
-        loss = _losses.SquaredError()
-
-        def forward() -> None:
-            loss.forward(model.forward(X), y)
-
-        def forward_backward() -> None:
-            loss.forward(model.forward(X), y)
-            model.zero_grad()
-            model.backward(loss.backward())
-
-    else:
-        import torch
-
-        from ..pytorch.convert import mlp_to_torch
-
-        seq = mlp_to_torch(model)
-        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-
-        def _loss() -> Any:
-            return 0.5 * ((seq(Xt) - yt) ** 2).sum() / B  # the same R as SquaredError
-
-        def forward() -> None:
-            _loss()
-
-        def forward_backward() -> None:
-            seq.zero_grad(set_to_none=True)
-            _loss().backward()
-
-    with limit_threads(threads):
+    X, y = rng.standard_normal((B, model.d)), rng.standard_normal((B, model.K))
+    forward, forward_backward = _passes(model, X, y, framework)
+    with limit_threads(1):  # a measurement: both frameworks on one thread
         forward_backward()  # warm up (allocations, caches) before timing
-        t_f, t_fb = _best_times([forward, forward_backward], repeats, timer)
-        if finite_differences:
-            from ..engine.gradcheck import numerical_gradient
-
-            def R(_: Array) -> float:
-                return loss.forward(model.forward(X), y)
-
-            start = timer()
-            for param in model.parameters():
-                numerical_gradient(R, param.data)
-            t_fd = timer() - start
+        t_f, t_fb = best_times([forward, forward_backward], repeats, timer)
+        t_fd = _fd_seconds(model, X, y, timer) if finite_differences else None
     out = {
         "sizes": list(model.sizes),
         "B": int(B),
