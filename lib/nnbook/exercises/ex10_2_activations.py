@@ -262,7 +262,7 @@ def train_and_count(X, y, activation: str, eta: float, seed: int, epochs: int = 
         "activation": activation,
         "eta": eta,
         "dead units": dead_units(model, X).mean(),
-        "activations <= 0": np.mean(Z <= 0),
+        "z <= 0": np.mean(Z <= 0),
         "training accuracy": np.mean(model.predict_labels(X) == y),
     }
     return model, counts
