@@ -1,5 +1,5 @@
-"""Tests of nnbook.depth: the sawtooth constructions of depth versus width (Telgarsky 2016),
-parameter counts, and the helpers of the depth experiments (Chapter 2)."""
+"""Tests of nnbook.chapters.ch02_depth: the sawtooth constructions of depth versus width
+(Telgarsky 2016), parameter counts, and the helpers of the depth experiments."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for nnbook.gd (Chapter 3, Empirical risk minimisation and gradient descent).
+"""Tests for nnbook.chapters.ch03_gd (Empirical risk minimisation and gradient descent).
 
 References are independent of the code under test: matrix powers, PyTorch autograd and
 torch.optim.SGD, finite differences of function values, closed forms chosen by construction.
@@ -30,7 +30,7 @@ def teacher_data(N=60, d=2, M=3, seed=0):
     return X, y, rng
 
 
-# --------------------------------------------------------------------------- gradient descent itself
+# ---------------------------------------------------------------------- gradient descent itself
 
 
 def test_gd_matches_matrix_powers_on_a_quadratic():
@@ -217,7 +217,7 @@ def test_zero_is_a_saddle_of_the_tanh_snn_risk():
     assert eig.min() < -1e-3 < 1e-3 < eig.max()
 
 
-# --------------------------------------------------------------------------- steepest ascent, Hessian
+# ---------------------------------------------------------------------- steepest ascent, Hessian
 
 
 def test_directional_derivative_is_grad_dot_u_and_largest_along_grad():
@@ -289,7 +289,7 @@ def test_convex_rate_bound_and_strongly_convex_linear_rate():
     assert np.all(gs <= (1 - Ps.mu / Ps.L) ** np.arange(301) * gs[0] + 1e-12)
 
 
-# --------------------------------------------------------------------------- the non-convex 1-D example
+# -------------------------------------------------------------------- the non-convex 1-D example
 
 
 def sine_problem():
@@ -338,7 +338,9 @@ def test_grid_minima_of_a_known_function():
 
 
 def test_gradient_descent_rejects_bad_input():
-    grad = lambda t: t  # noqa: E731
+    def grad(t):
+        return t
+
     with pytest.raises(TypeError, match="grad"):
         gd.gradient_descent("not a function", [1.0], 0.1, 5)
     with pytest.raises(ValueError, match="eta"):

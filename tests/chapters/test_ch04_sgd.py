@@ -1,7 +1,7 @@
-"""Tests for nnbook.sgd (Chapter 4, Stochastic (mini-batch) gradient descent).
+"""Tests for nnbook.chapters.ch04_sgd (Stochastic (mini-batch) gradient descent).
 
 References are independent of the code under test: the closed-form least-squares gradient of
-nnbook.gd.Quadratic, PyTorch autograd and torch.optim, exhaustive enumeration of all
+nnbook.chapters.ch03_gd.Quadratic, PyTorch autograd and torch.optim, exhaustive enumeration of all
 mini-batches of a tiny data set, the exact GD recursion, and the variance arithmetic of
 ReLU layers (Var f_{l+1} = d s^2 Var z / 2).
 """
@@ -140,7 +140,10 @@ def test_minibatch_gradient_is_unbiased_for_an_mlp():
     X, y = mlp_data(N=120)
     model = MLP([2, 6, 1], activation="tanh", init="xavier", rng=0)
     full = sgd.model_gradient(model, "squared_error", X, y)
-    grad = lambda idx: sgd.model_gradient(model, "squared_error", X[idx], y[idx])  # noqa: E731
+
+    def grad(idx):
+        return sgd.model_gradient(model, "squared_error", X[idx], y[idx])
+
     check = sgd.unbiasedness_check(grad, full, 120, 10, 4000, rng=4)
     assert check.z.shape == full.shape
     assert check.max_abs_z < 5
@@ -238,7 +241,8 @@ def test_he_keeps_relu_activations_steady_while_small_init_collapses():
     assert he.grad_std.max() / he.grad_std.min() < 1.6
     assert small.std[-1] < 1e-8 * small.std[0]
     assert big.std[-1] > 1e8 * big.std[0]
-    # Xavier with Var = 1/d for ReLU: E f_{l+1}^2 = d (1/d) E z^2/2 -> the std halves every 2 layers.
+    # Xavier with Var = 1/d for ReLU: E f_{l+1}^2 = d (1/d) E z^2/2
+    # -> the std halves every 2 layers.
     ratio = np.exp(np.mean(np.diff(np.log(xav.std))))
     assert ratio == pytest.approx(np.sqrt(0.5), rel=0.05)
     assert he.std.shape == he.mean.shape == he.grad_std.shape == (12,)
@@ -372,6 +376,9 @@ def test_bad_input_fails_with_a_message():
         sgd.train_trace(MLP([3, 1]), X, y, "sgd")
     with pytest.raises(ValueError, match=r"expected X of shape \(n, 2\)"):
         sgd.train_trace(MLP([2, 1]), X, y, optim.SGD(MLP([2, 1]).parameters(), lr=0.1))
+    y_nan = np.where(np.arange(20) == 4, np.nan, y)
+    with pytest.raises(ValueError, match="expected y to be finite, but it contains NaN or inf"):
+        sgd.train_trace(MLP([3, 1]), X, y_nan, optim.SGD(MLP([3, 1]).parameters(), lr=0.1))
     with pytest.raises(TypeError, match="settings"):
         sgd.compare_optimizers(MLP([3, 1]), X, y, {})
     with pytest.raises(ValueError, match="dropout"):

@@ -1,4 +1,5 @@
-"""Tests for nnbook.backprop: the co-state recursion against torch.autograd and finite differences."""
+"""Tests for nnbook.chapters.ch05_backprop: the co-state recursion against torch.autograd
+and finite differences."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of nnbook.activations: values and derivatives against PyTorch and finite
+"""Tests of nnbook.engine.activations: values and derivatives against PyTorch and finite
 differences, shapes, dtypes, numerical stability and bad input."""
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def test_values_match_torch(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_derivative_matches_torch_autograd(name):
-    # includes z = 0, where ReLU's derivative is taken as 0 and leaky ReLU's as the slope, like PyTorch
+    # includes z = 0, where ReLU's derivative is taken as 0 and leaky ReLU's as the slope,
+    # like PyTorch
     np.testing.assert_allclose(A.get(name).df(Z), torch_grad(name, Z), rtol=1e-12, atol=1e-15)
 
 

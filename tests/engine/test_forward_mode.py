@@ -1,4 +1,5 @@
-"""Tests for nnbook.forward_mode: dual numbers against Value and torch; Jacobian costs in both modes."""
+"""Tests for nnbook.engine.forward_mode: dual numbers against Value and torch; Jacobian
+costs in both modes."""
 
 from __future__ import annotations
 
@@ -160,7 +161,9 @@ def test_tanh_network_checks_against_torch_too():
 
 
 def test_constant_outputs_give_zero_rows():
-    f = lambda xs: [xs[0] * xs[1], 2.0]  # noqa: E731
+    def f(xs):
+        return [xs[0] * xs[1], 2.0]
+
     np.testing.assert_array_equal(
         jacobian_forward(f, [3.0, 4.0]).jacobian, [[4.0, 3.0], [0.0, 0.0]]
     )

@@ -1,4 +1,5 @@
-"""Tests for nnbook.gradcheck: finite differences, and that they catch a wrong backward pass."""
+"""Tests for nnbook.engine.gradcheck: finite differences, and that they catch a wrong
+backward pass."""
 
 from __future__ import annotations
 

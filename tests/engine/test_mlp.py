@@ -1,4 +1,4 @@
-"""Tests for nnbook.mlp: structure, parameter count, and exact agreement with PyTorch."""
+"""Tests for nnbook.engine.mlp: structure, parameter count, and exact agreement with PyTorch."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from nnbook.engine import activations
 from nnbook.engine.losses import BCEWithLogits, CrossEntropy, SquaredError
 from nnbook.engine.mlp import MLP, count_parameters
-from nnbook.pytorch.convert import mlp_from_torch, mlp_to_torch
+from nnbook.pytorch.convert import mlp_to_torch
 
 FAST = settings(max_examples=25, deadline=None)
 ACTIVATION_NAMES = sorted(activations.ACTIVATIONS)
@@ -24,7 +24,8 @@ def rel_err(a, b) -> float:
 
 
 def torch_reference(model: MLP, X: np.ndarray, y: np.ndarray, loss: str):
-    """Loss, parameter gradients and input gradient computed by torch.autograd on mlp_to_torch(model)."""
+    """Loss, parameter gradients and input gradient computed by torch.autograd on
+    mlp_to_torch(model)."""
     seq = mlp_to_torch(model)
     X_t = torch.tensor(X, requires_grad=True)
     out = seq(X_t)
@@ -175,56 +176,6 @@ def test_hidden_layers_compute_sigma_of_W_f_plus_b():
     W0, b0, W1, b1 = (p.data for p in model.parameters())
     f1 = 1 / (1 + np.exp(-(W0 @ x + b0)))  # f_1 = sigma(W_0 x + b_0), one sample, as on the slide
     np.testing.assert_allclose(model.forward(x[None, :])[0], W1 @ f1 + b1, rtol=1e-13)
-
-
-def test_to_torch_and_from_torch_round_trip():
-    rng = np.random.default_rng(0)
-    model = MLP([4, 6, 5, 3], activation="gelu", dropout=0.2, rng=rng)
-    seq = mlp_to_torch(model)
-    assert [type(m).__name__ for m in seq] == [
-        "Linear",
-        "GELU",
-        "Dropout",
-        "Linear",
-        "GELU",
-        "Dropout",
-        "Linear",
-    ]
-    assert next(seq.parameters()).dtype == torch.float64
-    X = rng.standard_normal((7, 4))
-    seq.eval()
-    assert rel_err(seq(torch.tensor(X)).detach().numpy(), model.predict(X)) <= 1e-13
-    back = mlp_from_torch(seq)
-    assert back.sizes == model.sizes and back.activation == "gelu" and back.dropout == (0.2, 0.2)
-    np.testing.assert_array_equal(back.predict(X), model.predict(X))
-
-    torch.manual_seed(0)
-    theirs = torch.nn.Sequential(
-        torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)
-    )  # float32
-    ours = mlp_from_torch(theirs)
-    assert ours.dtype == np.float32 and ours.activation == "tanh"
-    X32 = X.astype(np.float32)
-    np.testing.assert_allclose(
-        ours(X32), theirs(torch.tensor(X32)).detach().numpy(), rtol=1e-5, atol=1e-6
-    )
-    assert mlp_from_torch(theirs, dtype=np.float64).dtype == np.float64
-
-
-def test_from_torch_rejects_what_is_not_an_mlp():
-    nn = torch.nn
-    with pytest.raises(TypeError, match="Sequential"):
-        mlp_from_torch(nn.Linear(2, 2))
-    with pytest.raises(ValueError, match="one kind of activation"):
-        mlp_from_torch(
-            nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
-        )
-    with pytest.raises(ValueError, match="expected the pattern"):
-        mlp_from_torch(nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1)))
-    with pytest.raises(ValueError, match="expected the pattern"):
-        mlp_from_torch(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
-    with pytest.raises(ValueError, match="got Conv1d"):
-        mlp_from_torch(nn.Sequential(nn.Conv1d(1, 1, 1)))
 
 
 def test_float32_model_keeps_float32_everywhere():

@@ -1,4 +1,4 @@
-"""Tests for nnbook.optim: update rules against torch.optim, schedules against
+"""Tests for nnbook.engine.optim: update rules against torch.optim, schedules against
 torch.optim.lr_scheduler, mini-batches, and the training loop."""
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from nnbook.engine.optim import (
     RMSprop,
     StepDecay,
     fit,
+    minibatch_stream,
     minibatches,
     train_epoch,
+    train_step,
 )
 
 FAST = settings(max_examples=25, deadline=None)
@@ -263,3 +265,63 @@ def test_fit_with_a_schedule_and_float32():
     assert all(p.dtype == np.float32 for p in model.parameters())
     with pytest.raises(TypeError, match="float32"):
         fit(model, X, y, epochs=1)  # float64 data into a float32 model
+
+
+def test_train_step_is_one_torch_sgd_step():
+    from nnbook.pytorch.convert import mlp_to_torch
+
+    rng = np.random.default_rng(3)
+    X, y = blobs(16, rng)
+    model = MLP([2, 5, 3], activation="tanh", rng=4)
+    seq = mlp_to_torch(model)
+    opt_t = torch.optim.SGD(seq.parameters(), lr=0.3)
+    loss_t = torch.nn.functional.cross_entropy(seq(torch.tensor(X)), torch.tensor(y))
+    loss_t.backward()
+    opt_t.step()
+    value = train_step(model, CrossEntropy(), SGD(model.parameters(), lr=0.3), X, y)
+    assert value == pytest.approx(loss_t.item(), rel=1e-12)
+    for p, t in zip(model.parameters(), seq.parameters()):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_minibatch_stream_runs_K_updates_over_shuffled_epochs():
+    N, B = 10, 4  # 3 batches per epoch
+    batches = list(minibatch_stream(N, B, 7, np.random.default_rng(1)))
+    assert [len(b) for b in batches] == [4, 4, 2, 4, 4, 2, 4]
+    rng = np.random.default_rng(1)
+    epoch1, epoch2 = list(minibatches(N, B, rng)), list(minibatches(N, B, rng))
+    for got, want in zip(batches, epoch1 + epoch2):
+        np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(np.concatenate(epoch1), np.concatenate(epoch2))
+    # K = one whole epoch draws exactly one permutation: the generator is left as after one epoch
+    stream_rng, epoch_rng = np.random.default_rng(2), np.random.default_rng(2)
+    list(minibatch_stream(N, B, 3, stream_rng))
+    epoch_rng.permutation(N)
+    assert stream_rng.random() == epoch_rng.random()
+    assert list(minibatch_stream(N, B, 0, 0)) == []
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_training_entry_points_reject_nan_and_inf_naming_the_array(bad):
+    rng = np.random.default_rng(0)
+    X, y = blobs(40, rng)
+    model = MLP([2, 4, 3], rng=0)
+    before = [p.data.copy() for p in model.parameters()]
+    X_bad = X.copy()
+    X_bad[7, 1] = bad
+    message = "expected {} to be finite, but it contains NaN or inf"
+    with pytest.raises(ValueError, match=message.format("X")):
+        fit(model, X_bad, y, epochs=1)
+    with pytest.raises(ValueError, match=message.format("X")):
+        train_epoch(model, CrossEntropy(), SGD(model.parameters(), lr=0.1), X_bad, y, 8, rng)
+    with pytest.raises(ValueError, match=message.format("X_val")):
+        fit(model, X, y, epochs=1, validation=(X_bad, y))
+    regression = MLP([2, 3, 1], rng=0)
+    targets = X[:, :1].copy()
+    targets[3] = bad
+    with pytest.raises(ValueError, match=message.format("y")):
+        fit(regression, X, targets, loss="squared_error", epochs=1)
+    with pytest.raises(ValueError, match=message.format("y_val")):
+        fit(model, X, y, epochs=1, validation=(X, np.full((40, 3), bad)))
+    # rejected before any update: the model is untouched
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))

@@ -1,4 +1,4 @@
-"""Tests of nnbook.plots.draw_mlp, the schematic of an MLP (Chapter 2)."""
+"""Tests of nnbook.viz.plots.draw_mlp, the schematic of an MLP."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import Circle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.patches import Circle
 
-from nnbook.viz import plots  # noqa: E402
+from nnbook.viz import plots
 
 
 def units(ax):

@@ -297,13 +297,12 @@ def backprop_cost(
     process, ``time.process_time``: the time spent computing, hardly affected by other
     programs competing for the CPU) or ``"wall"`` (``time.perf_counter``).
 
-    Returns a dict with ``sizes, B, framework, p`` (number of parameters),
-    ``forward_seconds, forward_backward_seconds``, ``ratio`` = forward_backward / forward
-    (measured; machine-dependent) and ``flop_ratio`` = (forward + backward) / forward
-    matrix-product flops from :func:`matmul_flops` (exact). With ``finite_differences=True``
-    (``framework="nnbook"`` only) it also times the whole gradient by central differences
-    (:func:`nnbook.engine.gradcheck.numerical_gradient`, 2p forward passes, run once) and adds
-    ``fd_seconds`` and ``fd_ratio`` = fd_seconds / forward_seconds.
+    Returns a dict with ``sizes, B, framework, p`` (number of parameters), ``forward_seconds,
+    forward_backward_seconds``, ``ratio`` = forward_backward / forward (measured) and
+    ``flop_ratio`` = (forward + backward) / forward matrix-product flops from
+    :func:`matmul_flops` (exact). ``finite_differences=True`` (``framework="nnbook"`` only)
+    also times the whole gradient by central differences (2p forward passes, run once) and
+    adds ``fd_seconds`` and ``fd_ratio`` = fd_seconds / forward_seconds.
     """
     from ..engine.mlp import MLP
 
