@@ -728,7 +728,10 @@ def check_softmax(softmax: Callable) -> Result:
                         "overflows. Subtract max_m z_m from every z_k first: softmax(z - c) = "
                         "softmax(z) for any constant c.",
                     )
-            E = np.exp(z - z.max(axis=-1, keepdims=True))
+            by_column = np.exp(z - z.max(axis=0, keepdims=True))  # normalised over axis 0
+            by_column /= by_column.sum(axis=0, keepdims=True)
+            whole = np.exp(z - z.max())  # normalised over the whole array
+            whole /= whole.sum()
             with np.errstate(over="ignore"):
                 unnormalised = np.exp(z)
             mistakes = [
@@ -738,8 +741,8 @@ def check_softmax(softmax: Callable) -> Result:
                     "over the K classes.",
                 ),
                 (unnormalised, "Divide by sum_m e^{z_m}, so that the entries add up to 1."),
-                (E / E.sum(axis=0, keepdims=True), _ROWS),
-                (E / E.sum(), _ROWS),
+                (by_column, _ROWS),
+                (whole, _ROWS),
             ]
             _expect(_SOFTMAX, got, expected, "softmax(z)", f"for {name} = {fmt(z)}", mistakes)
         return len(cases)
