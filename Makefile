@@ -3,8 +3,11 @@
 #   make book SOLUTIONS=0  the same, without the solutions part
 #   make test              the whole test suite (unit tests, notebooks, sync, site, browser)
 #   make page PAGES="chapters/ch05_backpropagation"   build only these pages (and the landing page)
-#   make sync              regenerate setup cells, exercises/ and the .ipynb pairs
+#   make sync              regenerate setup cells, exercises/, the .ipynb pairs and the library reference
 #   make check-sync        fail if anything generated is stale
+#   make lint              ruff: lint and format check of lib/, tests/, tools/, bench/ and the notebooks
+#   make check             lint and check-sync together (what to run before a commit)
+#   make format            ruff-format and ruff-fix everything, the notebooks' code cells included, then sync
 #   make bench             benchmarks (copy the printed results into BENCHMARKS.md)
 
 PYTHON ?= python3
@@ -17,7 +20,7 @@ export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NNBOOK_PROGRESS ?= 0
 
-.PHONY: book page test sync check-sync bench clean install
+.PHONY: book page test sync check-sync lint check format bench clean install
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,8 +53,10 @@ page: $(BIN)/.installed
 	@mkdir -p _build/page-$(PAGE_NAME)
 	$(BIN)/jupyter-book build . --toc _build/toc-$(PAGE_NAME).yml --path-output _build/page-$(PAGE_NAME) -n --keep-going \
 		2>&1 | tee _build/page-$(PAGE_NAME)/build.log
-	@# The landing page links to every page; only its links to pages left out may warn.
-	@! grep "WARNING" _build/page-$(PAGE_NAME)/build.log | grep -v "intro.md:.*Unknown source document"
+	@# The landing page and the library reference link to every page; only their links to pages
+	@# left out may warn. (Kernel log lines such as "[IPKernelApp] WARNING" are no Sphinx warnings.)
+	@! grep "WARNING:" _build/page-$(PAGE_NAME)/build.log \
+		| grep -v -E "(intro|reference/library)\.md:.*Unknown source document"
 	@echo "Open $(CURDIR)/_build/page-$(PAGE_NAME)/_build/html/$(firstword $(PAGES)).html"
 
 # Tests run several kernels at once on 2 cores: one BLAS/OpenMP thread each avoids
@@ -60,8 +65,33 @@ test: export OMP_NUM_THREADS := 1
 test: export MKL_NUM_THREADS := 1
 test: export OPENBLAS_NUM_THREADS := 1
 test: $(BIN)/.installed
+	@# A lint error fails the tests (and CI) before anything slow runs.
+	$(RUFF_CHECK)
+	$(RUFF_FORMAT_CHECK)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbmake --nbmake-timeout=300 --durations=25 \
 		tests chapters exercises solutions
+
+# Lint and format: ruff, configured in pyproject.toml. The notebooks are checked through their
+# paired .ipynb (ruff reads notebooks, not MyST Markdown); `make format` formats the code cells
+# of the .md sources themselves (tools/booktool.py format) and then writes the pairs again.
+RUFF_PATHS := lib tests tools bench
+NOTEBOOK_PATHS := chapters exercises solutions
+RUFF_CHECK = $(BIN)/ruff check --output-format=concise $(RUFF_PATHS) $(NOTEBOOK_PATHS)
+RUFF_FORMAT_CHECK = $(BIN)/ruff format --check $(RUFF_PATHS) $(NOTEBOOK_PATHS)
+
+lint: $(BIN)/.installed
+	@status=0; $(RUFF_CHECK) || status=1; $(RUFF_FORMAT_CHECK) || status=1; exit $$status
+
+# Both checks run and both report; either failing fails `make check`.
+check: $(BIN)/.installed
+	@status=0; $(MAKE) --no-print-directory lint || status=1; \
+		$(BIN)/python tools/booktool.py check || status=1; exit $$status
+
+format: $(BIN)/.installed
+	$(BIN)/python tools/booktool.py format
+	$(BIN)/ruff check --fix --silent --exit-zero $(RUFF_PATHS)
+	$(BIN)/ruff format $(RUFF_PATHS)
+	$(BIN)/python tools/booktool.py sync
 
 sync: $(BIN)/.installed
 	$(BIN)/python tools/booktool.py sync

@@ -361,3 +361,29 @@ def test_every_real_exercise_keeps_the_outline_of_its_solution(root):
         got = booktool.outline(booktool.read_md(ex))
         assert got == want, f"{ex.name} lost part of the outline of {sol.name}"
         assert any(item.startswith("{exercise}") for item in got), f"{sol.name}: no statement"
+
+
+# --------------------------------------------------------------------------- make format
+def test_format_rewrites_only_the_code_cells_and_makes_the_pairs_format_stable(tmp_path, root):
+    import subprocess
+    import sys
+
+    ugly = SOLUTION.replace(
+        "def double(x):\n    y = x\n",
+        "import os,sys\ndef double( x ):\n    y=x # keep  this   comment\n",
+    ).replace("Write `double(x)`.", "Write `double(x)`,  with   two spaces kept in prose.")
+    book = _make_book(tmp_path, root, ugly)
+    shutil.copy(root / "pyproject.toml", book / "pyproject.toml")
+    assert booktool.format_sources(book) == ["solutions/ex9_9.md"]
+    text = (book / "solutions" / "ex9_9.md").read_text()
+    assert "def double(x):\n    y = x  # keep  this   comment\n" in text
+    assert "import os" not in text  # ruff check --fix removed the unused imports
+    assert "Write `double(x)`,  with   two spaces kept in prose." in text
+    assert "    # BEGIN SOLUTION\n    return 2 * y\n    # END SOLUTION" in text
+    assert booktool.format_sources(book) == []  # idempotent
+    booktool.sync(book)
+    ruff = Path(sys.executable).parent / "ruff"
+    config = ["--config", str(root / "pyproject.toml")]
+    pairs = [str(book / d / "ex9_9.ipynb") for d in ("solutions", "exercises")]
+    out = subprocess.run([ruff, "format", "--check", *config, *pairs], capture_output=True)
+    assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()

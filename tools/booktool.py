@@ -3,6 +3,7 @@
 Usage (through the Makefile):
     python tools/booktool.py sync          # setup cells, exercises/, .ipynb pairs, reference page
     python tools/booktool.py check         # exit 1 and list every stale file (nothing is written)
+    python tools/booktool.py format [MD]   # ruff-fix and ruff-format the code cells of .md sources
     python tools/booktool.py toc --no-solutions OUT   # a _toc.yml without the Solutions part
 
 Single sources of truth:
@@ -408,6 +409,53 @@ def sync(root: Path = ROOT) -> list[str]:
     return written
 
 
+def format_sources(
+    root: Path = ROOT, only: list[Path] | None = None, ruff: str | None = None
+) -> list[str]:
+    """``make format``: ruff-fix and ruff-format the code cells of every source ``.md``, in place.
+
+    ruff reads notebooks, not MyST Markdown: each source (not the generated exercises) is
+    written to a temporary ``.ipynb``, ruff (``check --fix``, then ``format``, with the
+    project's configuration) rewrites it, and each changed cell's code replaces the old code in
+    the ``.md`` text, so the prose and the author's layout stay as they are. Afterwards ``make
+    sync`` writes pairs and exercises whose code is format-stable: ``ruff format --check`` on
+    the ``.ipynb`` then passes.
+    """
+    import subprocess
+    import tempfile
+
+    ruff = ruff or str(Path(sys.executable).parent / "ruff")
+    sources = [p for p in notebook_sources(root) if p.parent.name != "exercises"]
+    if only is not None:
+        wanted = {p.resolve() for p in only}
+        sources = [p for p in sources if p.resolve() in wanted]
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_paths = {}
+        for i, md in enumerate(sources):
+            tmp_paths[md] = Path(tmp) / f"nb{i:03d}_{md.stem}.ipynb"
+            tmp_paths[md].write_text(jupytext.writes(read_md(md), fmt="ipynb"), encoding="utf-8")
+        config = ["--config", str(root / "pyproject.toml")]
+        files = [str(p) for p in tmp_paths.values()]
+        if files:
+            subprocess.run([ruff, "check", "--fix", "--silent", *config, *files], check=False)
+            subprocess.run([ruff, "format", "--quiet", *config, *files], check=True)
+        for md, tmp_nb in tmp_paths.items():
+            before = [c for c in read_md(md).cells if c.cell_type == "code"]
+            after = [c for c in jupytext.read(tmp_nb).cells if c.cell_type == "code"]
+            text, cursor = md.read_text(encoding="utf-8"), 0
+            for old, new in zip(before, after):
+                at = text.find(old.source, cursor) if old.source else -1
+                if at < 0:
+                    continue
+                text = text[:at] + new.source + text[at + len(old.source) :]
+                cursor = at + len(new.source)
+            if text != md.read_text(encoding="utf-8"):
+                md.write_text(text, encoding="utf-8")
+                written.append(md.relative_to(root).as_posix())
+    return written
+
+
 def toc_only(pages: list[str], root: Path = ROOT) -> str:
     """A table of contents with the landing page and ``pages`` only (``make page``)."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
@@ -450,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("sync", help="regenerate setup cells, exercises and .ipynb pairs")
     sub.add_parser("check", help="fail if anything generated is stale")
+    fmt = sub.add_parser("format", help="ruff-fix and ruff-format the code cells of .md sources")
+    fmt.add_argument("md", nargs="*", type=Path, help="only these sources (default: all)")
     toc = sub.add_parser("toc", help="write a table of contents")
     toc.add_argument("--no-solutions", action="store_true")
     toc.add_argument(
@@ -463,6 +513,9 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(f"wrote {w}" for w in written) or "everything already in sync")
         elif args.cmd == "check":
             return check()
+        elif args.cmd == "format":
+            written = format_sources(only=args.md or None)
+            print("\n".join(f"formatted {w}" for w in written) or "code cells already formatted")
         elif args.cmd == "toc":
             text = (
                 toc_only(args.only)
