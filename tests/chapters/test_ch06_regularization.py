@@ -1,4 +1,4 @@
-"""Tests for nnbook.regularization (Chapter 6): the ridge closed forms and the CV helper.
+"""Tests for nnbook.chapters.ch06_regularization: the ridge closed forms and the CV helper.
 
 Each closed form is checked against an independent computation: Monte Carlo over dropout
 masks or input noise, least squares on augmented data, numerical optimisation of a log
@@ -31,7 +31,10 @@ def test_ridge_minimises_the_penalised_sum_of_squares():
     X, y = _data()
     lam = 3.0
     w = reg.ridge(X, y, lam)
-    objective = lambda v: np.sum((y - X @ v) ** 2) + lam * np.sum(v**2)
+
+    def objective(v):
+        return np.sum((y - X @ v) ** 2) + lam * np.sum(v**2)
+
     w_num = optimize.minimize(
         objective, np.zeros(X.shape[1]), method="BFGS", options={"gtol": 1e-10}
     ).x
@@ -237,3 +240,19 @@ def test_bad_input():
         reg.param_grid(a=[])
     with pytest.raises(ValueError, match="hyperparameters in base"):
         reg.one_at_a_time({"M": 8}, lam=[1.0])
+
+
+def test_fold_errors_scores_every_setting_on_every_fold():
+    """errors[s, k] is the score of setting s trained without fold k and validated on it."""
+    X = np.arange(12.0)[:, None]
+    y = np.arange(12.0)
+    folds = reg.kfold_indices(12, 3, seed=0)
+    settings = [{"a": 1.0}, {"a": 2.0}]
+
+    def score(setting, X_tr, y_tr, X_va, y_va):
+        assert not set(y_tr) & set(y_va) and len(y_tr) + len(y_va) == 12
+        return setting["a"] * 100 + y_va.sum()  # identifies the setting and the fold
+
+    errors = reg.fold_errors(score, settings, X, y, folds)
+    want = [[a * 100 + y[va].sum() for _, va in folds] for a in (1.0, 2.0)]
+    np.testing.assert_array_equal(errors, want)

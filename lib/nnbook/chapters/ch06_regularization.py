@@ -95,7 +95,8 @@ def ridge(X: Any, y: Any, lam: float, *, penalty_weights: Any = None) -> Array:
         return np.linalg.solve(A, X.T @ y)
     except np.linalg.LinAlgError:
         raise ValueError(
-            "X^T X + lambda D is singular: use lam > 0 with positive penalty_weights, or X of full column rank"
+            "X^T X + lambda D is singular: use lam > 0 with positive penalty_weights, "
+            "or X of full column rank"
         ) from None
 
 
@@ -252,7 +253,7 @@ def kfold_indices(n: int, K: int = 5, *, seed: int = 0) -> list[tuple[Array, Arr
 
 
 def param_grid(**values: Sequence[Any]) -> list[dict[str, Any]]:
-    """All combinations of the given values: ``param_grid(M=[8, 32], lam=[0, 1e-3])`` has 4 settings."""
+    """All combinations of the values: ``param_grid(M=[8, 32], lam=[0, 1e-3])`` has 4 settings."""
     if not values:
         raise ValueError("expected at least one hyperparameter, e.g. param_grid(M=[8, 32])")
     for name, vals in values.items():
@@ -350,22 +351,10 @@ def cross_validate(
     """
     if not callable(score):
         raise TypeError(
-            f"expected score to be a callable score(setting, X_train, y_train, X_val, y_val), got {type(score).__name__}"
+            "expected score to be a callable score(setting, X_train, y_train, X_val, y_val), "
+            f"got {type(score).__name__}"
         )
-    if isinstance(grid, Mapping):
-        settings = param_grid(**grid)
-    elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)) and len(grid) > 0:
-        settings = []
-        for s in grid:
-            if not isinstance(s, Mapping):
-                raise TypeError(
-                    f"expected grid to be a dict of lists or a list of dicts, got an element {s!r}"
-                )
-            settings.append(dict(s))
-    else:
-        raise TypeError(
-            f"expected grid to be a dict of lists or a non-empty list of dicts, got {grid!r}"
-        )
+    settings = _grid_settings(grid)
     X = as_array(X, "X", dtype=None)
     y = as_array(y, "y", dtype=None)
     if X.ndim < 2:
@@ -375,13 +364,44 @@ def cross_validate(
             f"expected y of shape ({X.shape[0]},) (one target per row of X), got {y.shape}"
         )
     folds = kfold_indices(X.shape[0], K, seed=seed)  # the same K folds for every setting
-    errors = np.empty((len(settings), K))
+    return CVResult(settings, fold_errors(score, settings, X, y, folds))
+
+
+def fold_errors(
+    score: Callable[..., float],
+    settings: Sequence[Mapping[str, Any]],
+    X: Array,
+    y: Array,
+    folds: Sequence[tuple[Array, Array]],
+) -> Array:
+    """errors[s, k] = score(setting_s, X[train_k], y[train_k], X[val_k], y[val_k]).
+
+    ``folds`` is a list of K pairs (train_idx, val_idx) (:func:`kfold_indices`). The CV error
+    of setting s is the mean of row s, CV(s) = (1/K) sum_k errors[s, k].
+    """
+    errors = np.empty((len(settings), len(folds)))
     for s, setting in enumerate(settings):
         for k, (tr, va) in enumerate(folds):  # train on the other K - 1 folds, validate on fold k
             errors[s, k] = _check_score(
                 score(dict(setting), X[tr], y[tr], X[va], y[va]), setting, k
             )
-    return CVResult(settings, errors)  # CV error of setting s: errors[s].mean()
+    return errors
+
+
+def _grid_settings(grid: Any) -> list[dict[str, Any]]:
+    """The settings of ``grid``: a dict of lists (all combinations) or a list of dicts."""
+    if isinstance(grid, Mapping):
+        return param_grid(**grid)
+    if not (isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)) and len(grid) > 0):
+        raise TypeError(
+            f"expected grid to be a dict of lists or a non-empty list of dicts, got {grid!r}"
+        )
+    for s in grid:
+        if not isinstance(s, Mapping):
+            raise TypeError(
+                f"expected grid to be a dict of lists or a list of dicts, got an element {s!r}"
+            )
+    return [dict(s) for s in grid]
 
 
 def _check_score(value: Any, setting: dict[str, Any], k: int) -> float:
@@ -407,4 +427,5 @@ __all__ = [
     "one_at_a_time",
     "CVResult",
     "cross_validate",
+    "fold_errors",
 ]
