@@ -2,7 +2,7 @@
 
 Generates a seeded random 60,000 x 784 training set and a 10,000 x 784 test set (uint8
 pixels 0..255, random labels 0..9; the errors are meaningless, only the times count) and
-runs :func:`nnbook.mnist_models.run_table` with its defaults -- the code path the chapter
+runs :func:`nnbook.chapters.ch07_mnist.run_table` with its defaults -- the code path the chapter
 runs on the real data. Budget: all four models in at most 3 minutes on 2 CPU cores.
 
     python bench/bench_mnist.py [--threads N] [--epochs E]
@@ -16,8 +16,9 @@ import time
 
 import numpy as np
 
+from nnbook._util import limit_threads
+from nnbook.chapters.ch07_mnist import MODELS, run_table
 from nnbook.data import Dataset
-from nnbook.mnist_models import MODELS, run_table
 
 BUDGET_SECONDS = 180.0
 
@@ -38,16 +39,17 @@ def main() -> int:
         rng.integers(0, 10, size=10_000),
         source="random-full-size",
     )
-    kwargs = {"num_threads": args.threads}
-    if args.epochs is not None:
-        kwargs["epochs"] = args.epochs
+    kwargs = {} if args.epochs is None else {"epochs": args.epochs}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     t0 = time.perf_counter()
-    table = run_table(data, **kwargs)
+    with limit_threads(args.threads):
+        table = run_table(data, **kwargs)
     total = time.perf_counter() - t0
     print(
-        f"bench_mnist: run_table on {data.X_train.shape[0]:,} x 784 train / {data.X_test.shape[0]:,} test "
-        f"(random data), threads={args.threads}, epochs={table.settings['epochs']}, load avg before {load:.1f}"
+        f"bench_mnist: run_table on {data.X_train.shape[0]:,} x 784 train / "
+        f"{data.X_test.shape[0]:,} test (random data), threads={args.threads}, "
+        f"device={table.settings['device']}, epochs={table.settings['epochs']}, "
+        f"load avg before {load:.1f}"
     )
     for key in MODELS:
         r = table[key]

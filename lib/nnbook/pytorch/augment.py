@@ -42,9 +42,7 @@ class Augmentation:
         out = self._apply(t, generator if generator is not None else self._generator)
         return out.numpy() if is_numpy else out
 
-    def _apply(
-        self, X: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:  # pragma: no cover
+    def _apply(self, X: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -91,7 +89,8 @@ class RandomShift(Augmentation):
         H, W = self.image_shape
         if math.prod(X.shape[1:]) != H * W:
             raise ValueError(
-                f"expected X of shape (n, {H * W}) or (n, {H}, {W}) for {H} x {W} images, got {tuple(X.shape)}"
+                f"expected X of shape (n, {H * W}) or (n, {H}, {W}) for {H} x {W} images, "
+                f"got {tuple(X.shape)}"
             )
         n, s = X.shape[0], self.max_shift
         if s == 0:
@@ -105,7 +104,10 @@ class RandomShift(Augmentation):
         return out.reshape(X.shape)
 
     def __repr__(self) -> str:
-        return f"random_shift(max_shift={self.max_shift}, image_shape={self.image_shape}, seed={self.seed})"
+        return (
+            f"random_shift(max_shift={self.max_shift}, image_shape={self.image_shape}, "
+            f"seed={self.seed})"
+        )
 
 
 class Compose(Augmentation):

@@ -111,7 +111,8 @@ def _read_sequential(seq: nn.Sequential) -> tuple[list[nn.Linear], set[str], lis
             pattern += "A"
             if name == "LeakyReLU" and m.negative_slope != activations.LEAKY_SLOPE:
                 raise ValueError(
-                    f"expected LeakyReLU with slope {activations.LEAKY_SLOPE}, got {m.negative_slope}"
+                    f"expected LeakyReLU with slope {activations.LEAKY_SLOPE}, "
+                    f"got {m.negative_slope}"
                 )
             if name == "GELU" and m.approximate != "none":
                 raise ValueError("expected the exact GELU (approximate='none')")
@@ -120,13 +121,15 @@ def _read_sequential(seq: nn.Sequential) -> tuple[list[nn.Linear], set[str], lis
             pattern += "D"
         else:
             raise ValueError(
-                f"expected a Sequential of Linear, activation ({', '.join(sorted(_FROM_TORCH.values()))}) "
-                f"and Dropout layers starting with Linear, got {name}"
+                "expected a Sequential of Linear, activation "
+                f"({', '.join(sorted(_FROM_TORCH.values()))}) and Dropout layers starting "
+                f"with Linear, got {name}"
             )
     if not re.fullmatch(r"(LAD?)*L", pattern):
         raise ValueError(
             "expected the pattern Linear, activation, [Dropout], ..., Linear (one activation "
-            f"after each hidden Linear layer, none after the last), got {[type(m).__name__ for m in seq]}"
+            "after each hidden Linear layer, none after the last), "
+            f"got {[type(m).__name__ for m in seq]}"
         )
     if len(acts) > 1:
         raise ValueError(
@@ -135,7 +138,8 @@ def _read_sequential(seq: nn.Sequential) -> tuple[list[nn.Linear], set[str], lis
     for a, b in zip(linears[:-1], linears[1:]):
         if a.out_features != b.in_features:
             raise ValueError(
-                f"expected consecutive Linear layers to fit, got {a.out_features} outputs into {b.in_features} inputs"
+                "expected consecutive Linear layers to fit, "
+                f"got {a.out_features} outputs into {b.in_features} inputs"
             )
     return linears, acts, phis
 

@@ -52,12 +52,11 @@ def fit_restarts(
     """
     if not callable(make_model):
         raise TypeError(
-            f"expected make_model to be a callable returning a torch.nn.Module, got {type(make_model).__name__}"
+            "expected make_model to be a callable returning a torch.nn.Module, "
+            f"got {type(make_model).__name__}"
         )
     n_restarts = positive_int(n_restarts, "n_restarts")
     seed = _check_seed(seed)
-    if "seed" in fit_kwargs:  # pragma: no cover - caught by Python as a duplicate keyword
-        raise TypeError("pass seed once")
     models, histories, seeds = [], [], []
     for r in range(n_restarts):
         s = seed + r
@@ -74,8 +73,8 @@ def fit_restarts(
             torch.equal(a, b) for a, b in zip(first_init, init)
         ):
             warnings.warn(
-                "make_model() returned the same initial weights for two restarts (does it fix a seed?); "
-                "the restarts then differ only in their mini-batch order",
+                "make_model() returned the same initial weights for two restarts (does it fix "
+                "a seed?); the restarts then differ only in their mini-batch order",
                 stacklevel=2,
             )
         histories.append(fit(model, X_train, y_train, seed=s, **fit_kwargs))

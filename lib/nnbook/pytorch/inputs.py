@@ -1,8 +1,8 @@
 """Inputs to the PyTorch stack, checked once at the boundary.
 
-NumPy arrays (or CPU tensors) of shape ``(n_samples, n_features)`` become tensors in the
-model's dtype; labels are checked against the model's number of outputs K. Also the one
-seeded context for torch's global generator.
+NumPy arrays (or tensors, on any device) of shape ``(n_samples, n_features)`` become CPU
+tensors in the model's dtype; labels are checked against the model's number of outputs K.
+Also the one seeded context for torch's global generator.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .._util import as_array, positive_int
+from .device import model_device
 
 
 @contextmanager
@@ -48,11 +49,9 @@ def _input_size(model: nn.Module) -> int | None:
 
 
 def _as_tensor(x: Any, name: str) -> torch.Tensor:
-    """A numeric CPU tensor (no grad) from a NumPy array, tensor or nested list."""
+    """A numeric CPU tensor (no grad) from a NumPy array, tensor (on any device) or nested list."""
     if isinstance(x, torch.Tensor):
-        t = x.detach()
-        if t.device.type != "cpu":
-            raise ValueError(f"expected {name} on the CPU, got a tensor on {t.device}")
+        t = x.detach().cpu()
         if t.dtype == torch.bool or t.is_complex():
             raise TypeError(f"expected {name} to be a real numeric array, got dtype {t.dtype}")
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
@@ -65,7 +64,7 @@ def _as_tensor(x: Any, name: str) -> torch.Tensor:
 
 
 def _check_X(x: Any, name: str, model: nn.Module) -> torch.Tensor:
-    """Inputs: at least 2-D ``(n, d)`` (or ``(n, channels, height, width)``), in the model's dtype."""
+    """Inputs: at least 2-D ``(n, d)`` (or ``(n, channels, height, width)``), model's dtype."""
     t = _as_tensor(x, name)
     d = _input_size(model)
     if t.ndim < 2:
@@ -82,7 +81,7 @@ def _output_size(model: nn.Module, X: torch.Tensor, name: str) -> int:
     model.eval()
     try:
         with torch.no_grad():
-            out = model(X[:1])
+            out = model(X[:1].to(model_device(model)))
     except RuntimeError as exc:
         d = _input_size(model)
         want = f" of shape (n, {d})" if d is not None else ""
@@ -126,6 +125,7 @@ def _check_y(y: Any, name: str, n: int, loss: str, K: int, dtype: torch.dtype) -
         t = t.reshape(-1, 1)
     if t.ndim != 2 or t.shape[1] != K:
         raise ValueError(
-            f"expected {name} of shape (n, {K}) (or (n,) when K = 1) for this model, got {tuple(t.shape)}"
+            f"expected {name} of shape (n, {K}) (or (n,) when K = 1) for this model, "
+            f"got {tuple(t.shape)}"
         )
     return t.to(dtype)

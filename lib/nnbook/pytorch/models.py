@@ -55,18 +55,7 @@ def make_mlp(
         )
     sizes = [positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
     n_hidden = len(sizes) - 2
-    if isinstance(dropout, Sequence) and not isinstance(dropout, (str, bytes)):
-        if len(dropout) != n_hidden:
-            raise ValueError(
-                f"expected one dropout rate per hidden layer ({n_hidden}), got {len(dropout)}"
-            )
-        rates = list(dropout)
-    else:
-        rates = [dropout] * n_hidden
-    rates = [positive_float(p, "dropout", allow_zero=True) for p in rates]
-    for p in rates:
-        if p >= 1:
-            raise ValueError(f"expected dropout rate phi in [0, 1), got {p}")
+    rates = _dropout_rates(dropout, n_hidden)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"expected dtype to be a floating torch.dtype, got {dtype!r}")
 
@@ -79,6 +68,23 @@ def make_mlp(
                 layers[f"dropout{l}"] = nn.Dropout(rates[l])
         layers["beta"] = nn.Linear(sizes[-2], sizes[-1], bias=output_bias, dtype=dtype)
     return nn.Sequential(layers)
+
+
+def _dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> list[float]:
+    """One dropout rate phi in [0, 1) per hidden layer, from one rate or a list of them."""
+    if isinstance(dropout, Sequence) and not isinstance(dropout, (str, bytes)):
+        if len(dropout) != n_hidden:
+            raise ValueError(
+                f"expected one dropout rate per hidden layer ({n_hidden}), got {len(dropout)}"
+            )
+        rates = list(dropout)
+    else:
+        rates = [dropout] * n_hidden
+    rates = [positive_float(p, "dropout", allow_zero=True) for p in rates]
+    for p in rates:
+        if p >= 1:
+            raise ValueError(f"expected dropout rate phi in [0, 1), got {p}")
+    return rates
 
 
 __all__ = ["make_mlp"]
