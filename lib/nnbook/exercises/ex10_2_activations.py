@@ -410,7 +410,7 @@ def check_h_prime(h_prime: Callable) -> Result:
         z0 = np.array([0.0, 1.0, -1.0])
         got = call(_H_PRIME, h_prime, z0.copy())
         arr = np.asarray(got, dtype=float) if isinstance(got, (np.ndarray, list)) else None
-        if arr is not None and arr.shape == (3,) and not np.isfinite(arr[0]):
+        if arr is not None and arr.shape == (3,) and np.isinf(arr[0]):
             raise fail(
                 _H_PRIME,
                 f"at z = 0 you returned {fmt(float(arr[0]))}. The jump of h has no finite "
