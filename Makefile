@@ -1,5 +1,5 @@
 # Neural Networks: Fundamentals — build, test and maintain the book.
-#   make book              build the site into _build/html (executes every notebook)
+#   make book              build the site into _build/html (runs the notebooks the cache lacks)
 #   make book SOLUTIONS=0  the same, without the solutions part
 #   make test              the whole test suite (unit tests, notebooks, sync, site, browser)
 #   make page PAGES="chapters/ch05_backpropagation"   build only these pages (and the landing page)
@@ -35,6 +35,17 @@ else
 TOC := _toc.yml
 endif
 
+# Notebooks run in kernels with one BLAS/OpenMP thread each, JOBS kernels at a time (the local
+# Sphinx extension executes what the cache lacks before Sphinx reads the pages), so that two
+# kernels on two cores do not oversubscribe them; the numbers do not depend on JOBS.
+book page: export OMP_NUM_THREADS := 1
+book page: export MKL_NUM_THREADS := 1
+book page: export OPENBLAS_NUM_THREADS := 1
+book page: export NNBOOK_EXECUTE_JOBS := $(JOBS)
+
+# Executed outputs are cached in _build/.jupyter_cache/<digest of lib/ and the pins>: after a
+# prose edit only that page is rebuilt, from its cached outputs; after a code edit that
+# notebook runs again; after a library or pin change every notebook does.
 book: $(BIN)/.installed
 	$(BIN)/python tools/booktool.py check
 	@# Without solutions, start from an empty site so no solution page survives from an earlier build.

@@ -10,10 +10,10 @@ import shutil
 import textwrap
 from pathlib import Path
 
-import libref
 import pytest
 
 import booktool
+import libref
 import nnbook
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import libref
 import pytest
 import yaml
 
 import booktool
+import libref
 
 
 def test_everything_generated_is_in_sync(root):
