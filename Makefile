@@ -67,7 +67,7 @@ page: $(BIN)/.installed
 	@# The landing page and the library reference link to every page; only their links to pages
 	@# left out may warn. (Kernel log lines such as "[IPKernelApp] WARNING" are no Sphinx warnings.)
 	@! grep "WARNING:" _build/page-$(PAGE_NAME)/build.log \
-		| grep -v -E "(intro|reference/library)\.md:.*Unknown source document"
+		| grep -v -i -E "(intro|reference/library)\.md:.*unknown (source )?document"
 	@echo "Open $(CURDIR)/_build/page-$(PAGE_NAME)/_build/html/$(firstword $(PAGES)).html"
 
 # Tests run several kernels at once on 2 cores: one BLAS/OpenMP thread each avoids
