@@ -109,7 +109,7 @@ def test_a_page_quoting_code_is_credited(root):
 # --------------------------------------------------------------------------- a synthetic book
 LIB = {
     "__init__.py": '''
-        """The test library."""
+        """The *test* library, with f* and **strong** text."""
 
         def seed(value=0):
             """Seed everything."""
@@ -261,6 +261,7 @@ def test_summaries_are_one_line_and_safe_for_a_table(synthetic):
     core = _section(page, "nnbook.engine.core")
     assert "relu(z) = max(0, z) \\| elementwise, with \\$z\\$ real. |" in _row(core, "relu")
     assert "More text" not in page
+    assert "The *test* library, with f\\* and **strong** text." in page  # emphasis kept
     assert "The slope of the leaky ReLU." in _row(core, "SLOPE")
     assert "`= 3`" in _row(core, "LIMIT")
     for line in page.splitlines():

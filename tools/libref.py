@@ -354,6 +354,15 @@ def page_files(root: Path, generated: bool = False) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the page
+def _escape_markup(text: str) -> str:
+    """Escape ``| $ \\ [ ]``, ``<`` and every ``*`` that is not part of an ``*emphasis*``."""
+    pieces = re.split(r"(\*\*?(?=[^\s*])[^*]*?[^\s*]\*?\*)", text)  # odd: *emphasis*, **strong**
+    return "".join(
+        piece if i % 2 else re.sub(r"([|$*\\\[\]])", r"\\\1", piece).replace("<", "&lt;")
+        for i, piece in enumerate(pieces)
+    )
+
+
 def _cell(text: str) -> str:
     r"""Docstring text made safe for one line of a Markdown table.
 
@@ -367,7 +376,7 @@ def _cell(text: str) -> str:
         if i % 2:
             out.append(part.replace("|", "\\|"))
         else:
-            out.append(re.sub(r"([|$*\\\[\]])", r"\\\1", part).replace("<", "&lt;"))
+            out.append(_escape_markup(part))
     return "".join(out)
 
 
