@@ -1,2 +1,3 @@
-"""The PyTorch stack, used from Chapter 6 on: conversion, the MLP, a short ``fit``,
-augmentation and random restarts."""
+"""The PyTorch stack, used from Chapter 6 on: conversion (one activation table, one optimiser
+registry), the MLP, a short ``fit`` with early stopping, augmentation, random restarts, and the
+choice of device (CPU, CUDA or MPS)."""
