@@ -296,7 +296,7 @@ def _check_momentum(momentum: Any, optimizer: str) -> float | None:
     return momentum
 
 
-def check_settings(model: nn.Module, **options: Any) -> FitSettings:
+def _check_settings(model: nn.Module, **options: Any) -> FitSettings:
     """The options of :func:`fit` (:class:`FitSettings`), each checked, ``device`` resolved."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"expected model to be a torch.nn.Module, got {type(model).__name__}")
@@ -543,7 +543,7 @@ def fit(
     CPU two runs with the same ``seed`` give identical histories and weights; the global
     random state is left as it was.
     """
-    s = check_settings(model, **options)
+    s = _check_settings(model, **options)
     X, y, val = _check_data(model, X_train, y_train, X_val, y_val, s)
     home, history = model_device(model), _start(s)
     shuffle_seed, augment_seed, global_seed = _sub_seeds(s.seed, 3)
@@ -572,8 +572,6 @@ __all__ = [
     "train_epoch",
     "History",
     "FitSettings",
-    "check_settings",
-    "EarlyStopping",
     "evaluate",
     "Evaluation",
     "predict",
