@@ -5,6 +5,8 @@
 * :func:`load_spam` -- UCI Spambase (ESL 9.1.2), verified download and cache.
 * :func:`load_default`, :func:`load_hitters`, :func:`load_nyse`, :func:`nyse_lagged`
   -- ISLP data sets (shipped with the ``ISLP`` package).
+* :func:`make_spirals`, :func:`make_adding` -- generated problems (spiral arms; the adding
+  problem, a long-range task for sequence models).
 
 Files live in one data directory, :func:`data_dir`: ``$NNBOOK_DATA`` if set, else
 ``$XDG_CACHE_HOME/nnbook``, else ``~/.cache/nnbook``. ``NNBOOK_OFFLINE=1`` (or
@@ -30,10 +32,22 @@ from .download import (
 from .idx import read_idx, write_idx
 from .islp import NYSE_COLUMNS, load_default, load_hitters, load_nyse, nyse_lagged
 from .mnist import MNIST_FILES, MNIST_MIRRORS, load_mnist, load_mnist_subset
+from .sequences import (
+    ADDING_BASELINE_MSE,
+    ADDING_TOLERANCE,
+    AddingTask,
+    adding_accuracy,
+    make_adding,
+)
 from .spam import SPAM_FEATURES, SPAM_FILE, SPAM_MIRRORS, load_spam, read_spam
 from .synthetic import make_spirals
 
 __all__ = [
+    "ADDING_BASELINE_MSE",
+    "ADDING_TOLERANCE",
+    "AddingTask",
+    "adding_accuracy",
+    "make_adding",
     "DEFAULT_TIMEOUT",
     "ENV_DATA",
     "ENV_OFFLINE",
