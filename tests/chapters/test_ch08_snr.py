@@ -162,3 +162,97 @@ def test_mlp_regressor_stops_early_and_keeps_its_best_epoch():
     assert h.stopped_early and h.epochs == h.best_epoch + 5  # patience epochs after the best
     assert h.best_value == min(h.val_loss)
     assert h.device == "cpu"  # NNBOOK_DEVICE=cpu in tests, or no GPU here
+
+
+def _design(n=300, seed=4):
+    """Two series with five lags each: the first's lags strongly correlated (a random walk)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    walk = np.cumsum(rng.normal(size=n + 5)) * 0.2
+    noise = rng.normal(size=n + 5)
+    cols = {}
+    for name, v in [("a", walk), ("b", noise)]:
+        for lag in range(1, 6):
+            cols[f"{name}_{lag}"] = v[5 - lag : n + 5 - lag]
+    X = pd.DataFrame(cols)
+    y = 5 * (X["a_1"] - X["a_2"]) + 0.5 * X["b_1"] + rng.normal(size=n)
+    return X, y.to_numpy()
+
+
+def test_f_test_equals_statsmodels_nested_comparison():
+    sm = pytest.importorskip("statsmodels.api")
+    X, y = _design()
+    full = sm.OLS(y, sm.add_constant(X)).fit()
+    for drop in (["a_1", "a_2", "a_3", "a_4", "a_5"], ["b_3"]):
+        small = sm.OLS(y, sm.add_constant(X.drop(columns=drop))).fit()
+        F_ref, p_ref, q_ref = full.compare_f_test(small)
+        ours = snr.f_test(X, X.drop(columns=drop), y)
+        assert pytest.approx(F_ref, rel=1e-9) == ours.F
+        assert ours.p_value == pytest.approx(p_ref, rel=1e-6, abs=1e-300)
+        assert (ours.q, ours.df) == (q_ref, len(y) - 10 - 1)
+    # one dropped column: F is the square of that coefficient's t statistic
+    assert (
+        pytest.approx(full.tvalues["b_3"] ** 2, rel=1e-9)
+        == snr.f_test(X, X.drop(columns=["b_3"]), y).F
+    )
+
+
+def test_lag_groups_against_statsmodels_wald_tests_and_pandas():
+    sm = pytest.importorskip("statsmodels.api")
+    X, y = _design()
+    table = snr.lag_groups(X, y, ["a", "b"], 5)
+    full = sm.OLS(y, sm.add_constant(X)).fit()
+    for s in ["a", "b"]:
+        cols = [f"{s}_{lag}" for lag in range(1, 6)]
+        row = table.loc[s]
+        corr = X[cols].corr().to_numpy()
+        off = corr[~np.eye(5, dtype=bool)]
+        assert row["corr min"] == pytest.approx(off.min()) and row["corr max"] == pytest.approx(
+            off.max()
+        )
+        assert row["coef sum"] == pytest.approx(full.params[cols].sum(), abs=1e-10)
+        group = full.f_test([f"{c} = 0" for c in cols])  # Wald form of the same F
+        assert row["F group"] == pytest.approx(float(np.squeeze(group.fvalue)), rel=1e-8)
+        level = full.f_test(" + ".join(cols) + " = 0")
+        assert row["F sum"] == pytest.approx(float(np.squeeze(level.fvalue)), rel=1e-8)
+        assert row["p sum"] == pytest.approx(float(level.pvalue), rel=1e-6)
+    # the walk's lags are strongly correlated; its changes matter, its level does not (5 - 5 = 0)
+    assert table.loc["a", "corr min"] > 0.9 > table.loc["b", "corr max"]
+    assert table.loc["a", "p group"] < 1e-6
+    assert table.loc["a", "p sum"] > 1e-3 and table.loc["b", "p sum"] < 0.01
+
+
+def test_f_test_and_lag_groups_reject_bad_inputs():
+    X, y = _design(n=50)
+    with pytest.raises(ValueError, match="fewer effective columns"):
+        snr.f_test(X, X, y)
+    with pytest.raises(ValueError, match=r"expected X_0 of shape \(50, n\)"):
+        snr.f_test(X, X.to_numpy()[:10], y)
+    with pytest.raises(ValueError, match=r"columns \['c_1'"):
+        snr.lag_groups(X, y, ["a", "c"], 5)
+    with pytest.raises(ValueError, match="expected lags to be an int >= 2"):
+        snr.lag_groups(X, y, ["a"], 1)
+
+
+def test_verdicts_read_the_constructed_sweep():
+    # n = 100: MLP ahead by 0.3 +- 0 at SNR 10, tie at 1, worse at 0.1
+    # n = 1000: ahead everywhere by more than one SE
+    snrs = np.array([0.1, 10.0, 1.0])
+    lin = np.zeros((2, 3, 2))
+    net = np.zeros((2, 3, 2))
+    net[0] = [[-0.2, -0.1], [0.3, 0.3], [0.0, 0.02]]
+    net[1] = [[0.1, 0.12], [0.5, 0.52], [0.2, 0.21]]
+    sweep = snr.SNRSweep(snrs, [100, 1000], [0, 1], net, lin)
+    table = sweep.verdicts()
+    assert list(table.columns) == ["n = 100", "n = 1000"]
+    col = table["n = 100"].tolist()
+    assert col[0].startswith("MLP - linear = +0.300 ± 0.000 at SNR 10")
+    assert col[1] == "advantage gone at SNR 1"
+    assert col[2] == "-0.150 ± 0.050 at SNR 0.1: MLP worse"
+    col = table["n = 1000"].tolist()
+    assert col[1] == "advantage never gone"
+    assert col[2].endswith("MLP ahead")
+    net[0, 0] = [-0.01, 0.01]  # mean 0, SE 0.01 at the lowest SNR
+    tie = snr.SNRSweep(snrs, [100, 1000], [0, 1], net, lin)
+    assert tie.verdicts()["n = 100"].iloc[2] == "+0.000 ± 0.010 at SNR 0.1: a tie"

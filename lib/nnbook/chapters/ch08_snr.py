@@ -12,19 +12,25 @@ test R^2 (:func:`r2_score`) over a sweep of SNRs and sample sizes (:func:`snr_sw
 Even a perfect model cannot have a test R^2 above SNR / (1 + SNR) (the noise is
 unpredictable), so that curve is the ceiling both approach.
 
-Also here: :func:`paired_difference`, the mean of a paired difference with its standard
-error (optionally by batch means, for serially correlated errors such as daily stock data).
+Also here, for the NYSE example: :func:`paired_difference`, the mean of a paired difference
+with its standard error (optionally by batch means, for serially correlated errors such as
+daily stock data), and :func:`f_test` and :func:`lag_groups`, which read the correlated lags
+of an autoregressive model as groups.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+from scipy import stats
 
 from .._util import as_array, positive_float, positive_int
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "friedman1",
@@ -36,6 +42,9 @@ __all__ = [
     "MLPRegressor",
     "paired_difference",
     "PairedDifference",
+    "f_test",
+    "FTest",
+    "lag_groups",
     "SNRSweep",
     "snr_sweep",
     "advantage_vanishes",
@@ -314,6 +323,82 @@ def paired_difference(a: Any, b: Any, *, block: int = 1) -> PairedDifference:
     return PairedDifference(float(D.mean()), float(D.std(ddof=1) / np.sqrt(len(D))), len(D))
 
 
+class FTest(NamedTuple):
+    """The F statistic of :func:`f_test`, its degrees of freedom (q, n - p - 1) and p-value."""
+
+    F: float
+    q: int
+    df: int
+    p_value: float
+
+
+def f_test(X: Any, X_0: Any, y: Any) -> FTest:
+    """F-test of a smaller linear model against a larger one (ISL Section 3.2.2, eq. (3.24)).
+
+    Both models are fit by least squares with an intercept: the full model on ``X`` ``(n, p)``,
+    the smaller one on ``X_0`` ``(n, p - q)``, whose columns lie in the span of those of ``X``
+    (e.g. some columns dropped). With RSS and RSS_0 their residual sums of squares,
+
+        F = ((RSS_0 - RSS) / q) / (RSS / (n - p - 1)),
+
+    which has an F(q, n - p - 1) distribution if the smaller model holds (Gaussian errors);
+    the p-value is Pr(F(q, n - p - 1) > F). p and q are counted as ranks.
+    """
+    X = as_array(X, "X", ndim=2)
+    X_0 = as_array(X_0, "X_0", shape=(X.shape[0], None))
+    y = as_array(y, "y", shape=(X.shape[0],))
+    n, p = len(y), np.linalg.matrix_rank(X - X.mean(axis=0))
+    q = p - np.linalg.matrix_rank(X_0 - X_0.mean(axis=0))
+    if q < 1 or n - p - 1 < 1:
+        raise ValueError(
+            f"expected X_0 with fewer effective columns than X and n > p + 1, got "
+            f"q = {q}, n = {n}, p = {p}"
+        )
+    rss = np.sum((y - LeastSquares().fit(X, y).predict(X)) ** 2)
+    rss_0 = np.sum((y - LeastSquares().fit(X_0, y).predict(X_0)) ** 2)
+    F = float(((rss_0 - rss) / q) / (rss / (n - p - 1)))
+    return FTest(F, int(q), int(n - p - 1), float(stats.f.sf(F, q, n - p - 1)))
+
+
+def lag_groups(X: pd.DataFrame, y: Any, series: Sequence[str], lags: int) -> pd.DataFrame:
+    """Read the lags of each series in an AR model as a group: one row per series.
+
+    ``X`` is a DataFrame with columns ``"{s}_1"``, ..., ``"{s}_L"`` for every series s (the
+    names of :func:`nnbook.data.nyse_lagged`), ``y`` the target. For the least-squares fit of
+    y on all columns, with beta_{s,l} the coefficient of series s at lag l, the columns are:
+
+    - ``corr min``, ``corr max``: the smallest and largest correlation between two lags of s;
+    - ``coef sum``: sum_l beta_{s,l}, the change of the forecast when s is higher by 1 on all
+      L days (its level);
+    - ``F group``, ``p group``: :func:`f_test` of the model without the L lags of s (q = L);
+    - ``F sum``, ``p sum``: :func:`f_test` of the model with sum_l beta_{s,l} = 0, in which s
+      enters only through its changes x_{s,l} - x_{s,L} (q = 1).
+    """
+    lags = positive_int(lags, "lags", minimum=2)
+    groups = {s: [f"{s}_{l}" for l in range(1, lags + 1)] for s in series}
+    missing = [c for cols in groups.values() for c in cols if c not in getattr(X, "columns", ())]
+    if missing:
+        raise ValueError(f"expected X to be a DataFrame with columns {missing}")
+    beta = dict(zip(X.columns, LeastSquares().fit(X, y).beta))
+    rows = {}
+    for s, cols in groups.items():
+        C = X[cols].corr().to_numpy()[np.triu_indices(lags, 1)]  # corr of two different lags
+        rest = X.drop(columns=cols)
+        changes = X[cols[:-1]].to_numpy() - X[[cols[-1]]].to_numpy()  # x_l - x_L, l < L
+        group = f_test(X, rest, y)
+        level = f_test(X, np.hstack([rest.to_numpy(), changes]), y)
+        total = sum(beta[c] for c in cols)
+        rows[s] = [C.min(), C.max(), total, group.F, group.p_value, level.F, level.p_value]
+    columns = ["corr min", "corr max", "coef sum", "F group", "p group", "F sum", "p sum"]
+    return _frame(rows, columns, "series")
+
+
+def _frame(rows: dict, columns: list[str], index_name: str) -> pd.DataFrame:
+    import pandas as pd  # pandas comes with the data extra; imported when a table is made
+
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis(index_name)
+
+
 def advantage_vanishes(snrs: Any, diffs: Any) -> float | None:
     """The highest SNR at which the network's advantage is no longer clear.
 
@@ -369,6 +454,35 @@ class SNRSweep:
         """For each n, the SNR where the network's advantage ends (:func:`advantage_vanishes`)."""
         D = self.r2_net - self.r2_linear
         return {n: advantage_vanishes(self.snrs, D[i]) for i, n in enumerate(self.n_train)}
+
+    def verdicts(self) -> pd.DataFrame:
+        """The lecture's three claims, one row each, and this sweep's evidence, one column per n.
+
+        MLP - linear is the mean paired difference of test R^2 over seeds, +- its SE. Rows:
+        the difference at the highest SNR; the highest SNR at which it is at most one SE
+        (:meth:`vanishing_snr`); the difference at the lowest SNR, "MLP worse" when it is
+        more than one SE below 0, "a tie" within one SE, "MLP ahead" otherwise.
+        """
+        mean, se = self.advantage()
+        hi, lo = int(np.argmax(self.snrs)), int(np.argmin(self.snrs))
+        vanish = self.vanishing_snr()
+        rows = {
+            "best results when the SNR is high": [],
+            "... and the data set is large": [],
+            "noisier data: simpler models as good or better": [],
+        }
+        for i, n in enumerate(self.n_train):
+            m, s = mean[i, lo], se[i, lo]
+            word = "MLP worse" if m + s < 0 else "a tie" if m - s <= 0 else "MLP ahead"
+            gone = "never gone" if vanish[n] is None else f"gone at SNR {vanish[n]:g}"
+            cells = [
+                f"MLP - linear = {mean[i, hi]:+.3f} ± {se[i, hi]:.3f} at SNR {self.snrs[hi]:g}",
+                f"advantage {gone}",
+                f"{m:+.3f} ± {s:.3f} at SNR {self.snrs[lo]:g}: {word}",
+            ]
+            for row, cell in zip(rows, cells):
+                rows[row].append(cell)
+        return _frame(rows, [f"n = {n}" for n in self.n_train], "the lecture")
 
     def rows(self) -> list[dict[str, float]]:
         """One dict per (n, SNR): the ceiling, mean R^2 of each model, the advantage and its SE."""
