@@ -1,4 +1,5 @@
-"""Tests for nnbook.chapters.ch08_rnn: the NumPy Elman forward pass against torch.nn.RNN."""
+"""Tests for nnbook.chapters.ch08_rnn: the PyTorch Elman RNN of the NYSE forecast, against the
+NumPy engine RNN and by hand."""
 
 from __future__ import annotations
 
@@ -7,65 +8,54 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from nnbook.chapters import ch08_rnn as rnn
+from nnbook.engine.rnn import RNN
 from nnbook.pytorch import train
 
 
-def _torch_rnn(d: int, M: int, nonlinearity: str = "tanh", seed: int = 0) -> nn.RNN:
-    torch.manual_seed(seed)
-    r = nn.RNN(d, M, nonlinearity=nonlinearity, batch_first=True, dtype=torch.float64)
+def _model(d: int, M: int, activation: str = "tanh", seed: int = 0) -> rnn.ElmanRNN:
+    model = rnn.ElmanRNN(d, M, activation=activation, seed=seed, dtype=torch.float64).eval()
     with torch.no_grad():  # larger weights than the default, so the nonlinearity matters
-        for p in r.parameters():
-            p.uniform_(-1.0, 1.0)
-    return r
+        for p in model.parameters():
+            p.uniform_(-1.0, 1.0, generator=torch.Generator().manual_seed(seed + p.numel()))
+    return model
 
 
-def _weights(r: nn.RNN) -> dict[str, np.ndarray]:
-    return {
-        "W_xh": r.weight_ih_l0.detach().numpy(),
-        "W_hh": r.weight_hh_l0.detach().numpy(),
-        "b_h": (r.bias_ih_l0 + r.bias_hh_l0).detach().numpy(),
-    }
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_to_engine_gives_the_hidden_states_of_torch(activation):
+    model = _model(3, 7, activation)
+    X = np.random.default_rng(1).normal(size=(9, 11, 3))
+    layer = model.to_engine()
+    assert isinstance(layer, RNN) and layer.activation.name == activation
+    H_engine = layer.forward(X)
+    with torch.no_grad():
+        H_torch = model.hidden_states(torch.from_numpy(X)).numpy()
+    assert H_engine.shape == (9, 11, 7)
+    assert np.max(np.abs(H_engine - H_torch)) < 1e-12
+    # b_h is the sum of torch's two bias vectors
+    r = model.rnn
+    assert np.allclose(layer.b_h.data, (r.bias_ih_l0 + r.bias_hh_l0).detach().numpy())
 
 
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_numpy_forward_equals_torch_rnn_on_one_sequence(nonlinearity):
-    d, M, tau = 3, 7, 11
-    r = _torch_rnn(d, M, nonlinearity)
-    x = np.random.default_rng(1).normal(size=(tau, d))
-    H_ours = rnn.elman_forward(x, **_weights(r), activation=nonlinearity)
-    H_torch, h_n = r(torch.from_numpy(x)[None])
-    assert H_ours.shape == (tau, M)
-    assert np.max(np.abs(H_ours - H_torch[0].detach().numpy())) < 1e-12
-    assert np.max(np.abs(H_ours[-1] - h_n[0, 0].detach().numpy())) < 1e-12
-
-
-def test_numpy_forward_batch_and_initial_state_equal_torch():
-    d, M, tau, n = 2, 5, 6, 9
-    r = _torch_rnn(d, M, seed=3)
-    rng = np.random.default_rng(2)
-    X = rng.normal(size=(n, tau, d))
-    h0 = rng.normal(size=(n, M))
-    H_ours = rnn.elman_forward(X, **_weights(r), h0=h0)
-    H_torch, _ = r(torch.from_numpy(X), torch.from_numpy(h0)[None])
-    assert H_ours.shape == (n, tau, M)
-    assert np.max(np.abs(H_ours - H_torch.detach().numpy())) < 1e-12
-    # the batch is just the sequences one at a time
-    for i in (0, n - 1):
-        one = rnn.elman_forward(X[i], **_weights(r), h0=h0[i])
-        assert np.max(np.abs(one - H_ours[i])) < 1e-14
-
-
-def test_numpy_forward_by_hand_scalar_case():
-    # d = M = 1: h_1 = tanh(w x_1 + b), h_2 = tanh(u h_1 + w x_2 + b)
-    w, u, b = 0.7, -1.3, 0.2
-    x = np.array([[0.5], [-2.0]])
-    h1 = math.tanh(w * 0.5 + b)
-    h2 = math.tanh(u * h1 + w * -2.0 + b)
-    H = rnn.elman_forward(x, [[w]], [[u]], [b])
-    assert H[:, 0] == pytest.approx([h1, h2], abs=1e-15)
+def test_forward_by_hand_scalar_case():
+    # d = M = 1: h_1 = tanh(w x_1 + b), h_2 = tanh(u h_1 + w x_2 + b), f = beta h_2 + beta_0
+    w, u, b1, b2, beta, beta_0 = 0.7, -1.3, 0.15, 0.05, 2.0, -0.5
+    model = rnn.ElmanRNN(1, 1, dtype=torch.float64).eval()
+    values = {"weight_ih_l0": w, "weight_hh_l0": u, "bias_ih_l0": b1, "bias_hh_l0": b2}
+    with torch.no_grad():
+        for name, v in values.items():
+            getattr(model.rnn, name).fill_(v)
+        model.beta.weight.fill_(beta)
+        model.beta.bias.fill_(beta_0)
+    h1 = math.tanh(w * 0.5 + b1 + b2)
+    h2 = math.tanh(u * h1 + w * -2.0 + b1 + b2)
+    with torch.no_grad():
+        out = model(torch.tensor([[[0.5], [-2.0]]], dtype=torch.float64))
+    assert out.item() == pytest.approx(beta * h2 + beta_0, abs=1e-15)
+    assert model.to_engine().forward(np.array([[[0.5], [-2.0]]]))[0, :, 0] == pytest.approx(
+        [h1, h2], abs=1e-15
+    )
 
 
 def test_elman_rnn_forward_is_linear_head_on_last_state():
@@ -74,7 +64,7 @@ def test_elman_rnn_forward_is_linear_head_on_last_state():
     with torch.no_grad():
         out = model(torch.from_numpy(X)).numpy()
     w = model.lecture_weights()
-    H = rnn.elman_forward(X, w["W_xh"], w["W_hh"], w["b_h"])
+    H = model.to_engine().forward(X)
     expected = H[:, -1] @ w["beta"].T + w["beta_0"]
     assert out.shape == (20, 1)
     assert np.max(np.abs(out - expected)) < 1e-12
@@ -132,21 +122,6 @@ def test_elman_rnn_trains_with_nnbook_fit_on_a_memory_task():
 
 
 def test_bad_inputs_fail_with_a_message():
-    W_xh, W_hh, b_h = np.zeros((4, 3)), np.zeros((4, 4)), np.zeros(4)
-    with pytest.raises(ValueError, match=r"expected X of shape \(tau, d\) or \(n, tau, d\)"):
-        rnn.elman_forward(np.zeros(3), W_xh, W_hh, b_h)
-    with pytest.raises(ValueError, match=r"expected W_xh of shape \(n, 3\)"):
-        rnn.elman_forward(np.zeros((5, 3)), np.zeros((4, 2)), W_hh, b_h)
-    with pytest.raises(ValueError, match=r"expected W_hh of shape \(4, 4\)"):
-        rnn.elman_forward(np.zeros((5, 3)), W_xh, np.zeros((4, 3)), b_h)
-    with pytest.raises(ValueError, match=r"expected b_h of shape \(4,\)"):
-        rnn.elman_forward(np.zeros((5, 3)), W_xh, W_hh, np.zeros(3))
-    with pytest.raises(ValueError, match=r"expected h0 of shape \(2, 4\)"):
-        rnn.elman_forward(np.zeros((2, 5, 3)), W_xh, W_hh, b_h, h0=np.zeros(4))
-    with pytest.raises(ValueError, match="expected activation"):
-        rnn.elman_forward(np.zeros((5, 3)), W_xh, W_hh, b_h, activation="sigmoid")
-    with pytest.raises(ValueError, match="finite"):
-        rnn.elman_forward(np.full((5, 3), np.nan), W_xh, W_hh, b_h)
     with pytest.raises(ValueError, match=r"dropout rate phi in \[0, 1\)"):
         rnn.ElmanRNN(3, 4, dropout=1.0)
     with pytest.raises(ValueError, match="expected M to be an int >= 1"):

@@ -1,4 +1,4 @@
-"""The simplest recurrent neural network (Elman RNN): a NumPy forward pass and a PyTorch module.
+"""The simplest recurrent neural network (Elman RNN) as a PyTorch module, for the NYSE forecast.
 
 A sequence x_1, ..., x_tau with x_t in R^d is read one element at a time. The hidden state
 h_t in R^M is the network's memory, updated with the *same* weights at every step (the
@@ -12,81 +12,25 @@ state is used:
 
     f(x_1, ..., x_tau) = beta_0 + beta^T h_tau.
 
-:func:`elman_forward` computes the hidden states from scratch in NumPy; :class:`ElmanRNN`
-is the same model built on ``torch.nn.RNN`` (trainable with :func:`nnbook.pytorch.train.fit`), and
-:meth:`ElmanRNN.lecture_weights` hands its parameters back in the lecture's notation so the
-two can be compared.
+:class:`ElmanRNN` is this model built on ``torch.nn.RNN`` (trainable with
+:func:`nnbook.pytorch.train.fit`). :meth:`ElmanRNN.lecture_weights` hands its parameters back in
+the lecture's notation, and :meth:`ElmanRNN.to_engine` copies the recurrence into the NumPy
+:class:`nnbook.engine.rnn.RNN` written from scratch, so that the two can be compared.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from .._util import as_array, positive_float, positive_int
-from ..engine import activations as _activations
+from .._util import positive_float, positive_int
+from ..engine.rnn import RNN
 
 #: The activations ``torch.nn.RNN`` implements (its ``nonlinearity`` argument).
 RNN_ACTIVATIONS = ("tanh", "relu")
 
-__all__ = ["elman_forward", "ElmanRNN", "RNN_ACTIVATIONS"]
-
-
-def elman_forward(
-    X: Any,
-    W_xh: Any,
-    W_hh: Any,
-    b_h: Any,
-    h0: Any = None,
-    *,
-    activation: str = "tanh",
-) -> np.ndarray:
-    """Hidden states of an Elman RNN, h_t = sigma(W_hh h_{t-1} + W_xh x_t + b_h), in NumPy.
-
-    ``X`` is one sequence of shape ``(tau, d)`` (row t is x_t, oldest first) or a batch of
-    sequences ``(n, tau, d)``. ``W_xh`` is ``(M, d)``, ``W_hh`` is ``(M, M)``, ``b_h`` is
-    ``(M,)``; ``h0`` (default 0) is ``(M,)`` or, for a batch, ``(n, M)``. Returns all hidden
-    states h_1, ..., h_tau: shape ``(tau, M)`` for one sequence, ``(n, tau, M)`` for a batch.
-    The last one, ``H[..., -1, :]``, is h_tau. sigma is ``"tanh"`` (default) or ``"relu"``.
-    """
-    Xb, W_xh, W_hh, b_h, h = _check_elman(X, W_xh, W_hh, b_h, h0, activation)
-    sigma = _activations.get(activation).f
-    n, tau, M = Xb.shape[0], Xb.shape[1], W_hh.shape[0]
-    H = np.empty((n, tau, M))
-    for t in range(tau):
-        # rows are sequences: (h W_hh^T)_i = W_hh h_i for each sequence i
-        h = sigma(h @ W_hh.T + Xb[:, t] @ W_xh.T + b_h)
-        H[:, t] = h
-    return H[0] if np.ndim(X) == 2 else H
-
-
-def _check_elman(
-    X: Any, W_xh: Any, W_hh: Any, b_h: Any, h0: Any, activation: str
-) -> tuple[np.ndarray, ...]:
-    """The inputs of :func:`elman_forward`, checked: X as a batch (n, tau, d), and h_0 (n, M)."""
-    if activation not in RNN_ACTIVATIONS:
-        raise ValueError(
-            f"expected activation to be one of {list(RNN_ACTIVATIONS)}, got {activation!r}"
-        )
-    X = as_array(X, "X")
-    if X.ndim not in (2, 3):
-        raise ValueError(f"expected X of shape (tau, d) or (n, tau, d), got {X.shape}")
-    single = X.ndim == 2
-    Xb = X[None] if single else X  # (n, tau, d)
-    n, tau, d = Xb.shape
-    if tau < 1:
-        raise ValueError(f"expected a sequence of length tau >= 1, got X of shape {X.shape}")
-    W_xh = as_array(W_xh, "W_xh", shape=(None, d))
-    M = W_xh.shape[0]
-    W_hh = as_array(W_hh, "W_hh", shape=(M, M))
-    b_h = as_array(b_h, "b_h", shape=(M,))
-    if h0 is None:
-        return Xb, W_xh, W_hh, b_h, np.zeros((n, M))
-    h0 = as_array(h0, "h0", shape=(M,) if single else (n, M))
-    return Xb, W_xh, W_hh, b_h, np.broadcast_to(h0, (n, M)).astype(np.float64)
+__all__ = ["ElmanRNN", "RNN_ACTIVATIONS"]
 
 
 class ElmanRNN(nn.Module):
@@ -168,8 +112,7 @@ class ElmanRNN(nn.Module):
         """The parameters in the lecture's notation, as float64 NumPy arrays.
 
         ``W_xh`` (M, d), ``W_hh`` (M, M), ``b_h`` (M,) = torch's ``bias_ih + bias_hh``,
-        ``beta`` (K, M) and ``beta_0`` (K,). ``elman_forward(X, **{k: w[k] for k in
-        ("W_xh", "W_hh", "b_h")})`` then reproduces :meth:`hidden_states`.
+        ``beta`` (K, M) and ``beta_0`` (K,).
         """
         r = self.rnn
 
@@ -183,6 +126,18 @@ class ElmanRNN(nn.Module):
             "beta": as_np(self.beta.weight),
             "beta_0": as_np(self.beta.bias),
         }
+
+    def to_engine(self) -> RNN:
+        """The recurrence with these weights as a NumPy :class:`nnbook.engine.rnn.RNN` (float64).
+
+        W_xh, W_hh and b_h = torch's ``bias_ih + bias_hh`` (:meth:`lecture_weights`); its
+        ``forward(X)`` then computes the hidden states of :meth:`hidden_states` from scratch.
+        """
+        w = self.lecture_weights()
+        layer = RNN(self.d, self.M, self.activation)
+        for name in ("W_xh", "W_hh", "b_h"):
+            getattr(layer, name).data[:] = w[name]
+        return layer
 
     def n_parameters(self) -> int:
         """Number of distinct parameters in the lecture's notation: M d + M^2 + M + K M + K.
