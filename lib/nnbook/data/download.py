@@ -1,36 +1,46 @@
-"""Verified, cached downloads: find a file in the data directory or fetch it from a mirror.
+"""Verified, cached downloads with pooch: find a verified copy of a file, or fetch one.
 
 The rules every loader in :mod:`nnbook.data` follows:
 
-* **One data directory.** ``$NNBOOK_DATA`` if set, else ``$XDG_CACHE_HOME/nnbook``,
-  else ``~/.cache/nnbook`` (:func:`data_dir`).
-* **Nothing unverified is used or kept.** A file is accepted only if its size and
-  SHA-256 match the published values (or a loader's own content check passes). A
-  cached file that fails is deleted and fetched again; a download that fails is
-  deleted and the next mirror is tried.
-* **Atomic writes.** A download goes to a temporary file in the same directory and is
-  moved into place with :func:`os.replace`, so a reader (or a second, concurrent
-  download) never sees half a file.
-* **Fast and optional network.** Short timeouts (``DEFAULT_TIMEOUT`` seconds), only
-  ``http``/``https`` URLs, and no network at all with ``download=False`` or
-  ``NNBOOK_OFFLINE=1``. A data directory that is not writable is never downloaded
-  into, so pointing ``NNBOOK_DATA`` at a read-only folder of verified files keeps the
-  loaders off the network.
+* **Where copies are looked for, in order.** The data folder :func:`data_dir`
+  (``$NNBOOK_DATA`` if set, else the user cache); the user cache :func:`cache_dir`
+  (``$XDG_CACHE_HOME/nnbook`` or ``~/.cache/nnbook`` on Linux); then any read-only copy a
+  loader knows of (a file bundled with a package, e.g. ISLP's CSV files). The first copy
+  that passes verification is used.
+* **Nothing unverified is used or kept.** A copy is accepted only if its size and SHA-256
+  match the published values (or a loader's own content check passes). A copy that fails
+  is deleted when its folder is writable; in a read-only folder (a shared class folder)
+  it is left alone and skipped.
+* **Downloads go through pooch** (:func:`pooch.retrieve`, with the published SHA-256 as
+  its known hash), into the first writable folder of the two above. pooch streams into a
+  temporary file in that folder, checks the hash, and only then moves the file into
+  place, so a reader (or a second, concurrent download) never sees half a file. We try
+  the mirrors in turn; one that fails (unreachable, HTTP error, truncated, wrong size or
+  checksum) leaves nothing behind.
+* **The network is optional.** Short timeouts (``DEFAULT_TIMEOUT`` seconds), only
+  ``http``/``https`` mirrors, and no network at all with ``download=False`` or
+  ``NNBOOK_OFFLINE=1``.
+* **Quiet pages.** The details of a failure (addresses, server and resolver errors) go to
+  the logger ``nnbook.data`` at level INFO, which prints nothing unless asked
+  (``logging.basicConfig(level="INFO")``); the exception's text has them too. A loader
+  that falls back prints only a short notice.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
+import logging
 import os
 import sys
-import tempfile
-import urllib.error
+import threading
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pooch
+
+from .._util import positive_float
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -39,6 +49,7 @@ __all__ = [
     "DataIntegrityError",
     "DataUnavailableError",
     "RemoteFile",
+    "cache_dir",
     "data_dir",
     "fetch",
     "offline",
@@ -47,19 +58,40 @@ __all__ = [
 ]
 
 ENV_DATA = "NNBOOK_DATA"
-"""Environment variable that overrides the data directory."""
+"""Environment variable that overrides the data folder."""
 
 ENV_OFFLINE = "NNBOOK_OFFLINE"
 """Environment variable that, when set to 1/true/yes/on, disables all downloads."""
 
 DEFAULT_TIMEOUT = 5.0
-"""Seconds to wait for a mirror before trying the next one (short, so offline machines fall back fast)."""
+"""Seconds to wait for a mirror before trying the next (short: offline machines fall back fast)."""
 
-_CHUNK = 1 << 16
+LOG = logging.getLogger("nnbook.data")
+LOG.addHandler(logging.NullHandler())
+
+# The short reasons a file is unavailable (DataUnavailableError.reasons): readable, no addresses.
+BAD_COPY = "the copy in the data folder failed verification"
+BAD_COPY_KEPT = "the copy in the data folder failed verification and the folder is not writable"
+NO_FOLDER = "no data folder is writable"
+NO_MIRRORS = "no download address is known"
+DOWNLOAD_FAILED = "it could not be downloaded"
 
 
 class DataUnavailableError(RuntimeError):
-    """A data file is not in the data directory and could not be downloaded."""
+    """A data file has no verified copy and could not be downloaded.
+
+    ``str(error)`` lists every problem in detail; ``error.reasons`` holds the short,
+    readable reasons (no addresses) and ``error.reason`` joins them into one phrase.
+    """
+
+    def __init__(self, message: str, reasons: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.reasons = tuple(reasons)
+
+    @property
+    def reason(self) -> str:
+        """The reasons as one phrase, e.g. ``"downloads are disabled (NNBOOK_OFFLINE=1)"``."""
+        return " and ".join(self.reasons) or "it is not available"
 
 
 class DataIntegrityError(ValueError):
@@ -85,20 +117,21 @@ class RemoteFile:
         object.__setattr__(self, "sha256", digest)
 
 
-def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """Return the data directory (it is created only when something is downloaded into it).
+def cache_dir() -> Path:
+    """The user cache for downloads, ``pooch.os_cache("nnbook")``.
 
-    ``path`` if given; else ``$NNBOOK_DATA``; else ``$XDG_CACHE_HOME/nnbook``; else
-    ``~/.cache/nnbook``.
+    ``$XDG_CACHE_HOME/nnbook`` or ``~/.cache/nnbook`` on Linux, ``~/Library/Caches/nnbook``
+    on macOS. Created only when something is downloaded into it.
     """
+    return Path(pooch.os_cache("nnbook")).expanduser()
+
+
+def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder: ``path`` if given, else ``$NNBOOK_DATA``, else :func:`cache_dir`."""
     if path is not None:
         return Path(path).expanduser()
     env = os.environ.get(ENV_DATA, "").strip()
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "nnbook"
+    return Path(env).expanduser() if env else cache_dir()
 
 
 def offline() -> bool:
@@ -107,12 +140,8 @@ def offline() -> bool:
 
 
 def sha256sum(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file, as 64 hex digits."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """SHA-256 of a file, as 64 hex digits (``pooch.file_hash``)."""
+    return pooch.file_hash(str(path), alg="sha256")
 
 
 def verify_file(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
@@ -122,11 +151,11 @@ def verify_file(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
     """
     try:
         size = os.path.getsize(path)
+        digest = sha256sum(path) if size == remote.size else ""
     except OSError as exc:
         return f"cannot read it ({exc.strerror or exc})"
     if size != remote.size:
         return f"size {size} bytes, expected {remote.size}"
-    digest = sha256sum(path)
     if digest != remote.sha256:
         return f"sha256 {digest[:12]}..., expected {remote.sha256[:12]}..."
     return None
@@ -135,84 +164,165 @@ def verify_file(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
 Verifier = Callable[[Path], "str | None"]
 
 
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+@dataclass
+class _Trail:
+    """What went wrong while looking for one file: details for the log, reasons for people."""
+
+    name: str
+    problems: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, problem: str, reason: str | None = None) -> None:
+        LOG.info("%s: %s", self.name, problem)
+        self.problems.append(problem)
+        if reason is not None and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def error(self) -> DataUnavailableError:
+        lines = [f"{self.name} is not available:"] + [f"  - {p}" for p in self.problems]
+        message = "\n".join(lines)
+        return DataUnavailableError(message, self.reasons)
 
 
-def _join(mirror: str, name: str) -> str:
-    url = mirror if mirror.endswith(name) else mirror.rstrip("/") + "/" + name
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme not in {"http", "https"}:
-        raise ValueError(f"expected an http(s) mirror URL, got {mirror!r}")
-    return url
-
-
-def _progress_bar(total: int, desc: str, enabled: bool | None):
-    """A tqdm bar when wanted (interactive terminal, or ``progress=True``), else a no-op."""
-    if enabled is None:
-        enabled = bool(getattr(sys.stderr, "isatty", lambda: False)())
-    if enabled:
+def _writable(folder: Path) -> bool:
+    """Whether files can be written into ``folder`` (created if missing)."""
+    if not folder.exists():
         try:
-            from tqdm.auto import tqdm
-        except ImportError:  # pragma: no cover - tqdm is optional
-            enabled = False
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+    return folder.is_dir() and os.access(folder, os.W_OK)
+
+
+def _remove(path: Path) -> bool:
+    """Delete ``path``; False if that is not allowed."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
+
+
+def _mirror_urls(mirrors: Sequence[str] | str, name: str) -> list[str]:
+    """``mirror + "/" + name`` for each mirror (a mirror may already end in ``name``)."""
+    if isinstance(mirrors, str):
+        mirrors = [mirrors]
+    urls = []
+    for mirror in mirrors:
+        url = mirror if mirror.endswith(name) else mirror.rstrip("/") + "/" + name
+        if urllib.parse.urlsplit(url).scheme.lower() not in {"http", "https"}:
+            raise ValueError(f"expected an http(s) mirror URL, got {mirror!r}")
+        urls.append(url)
+    return urls
+
+
+def _find_copy(
+    candidates: Sequence[Path], folders: Sequence[Path], verify: Verifier, trail: _Trail
+) -> Path | None:
+    """The first candidate that passes ``verify``; bad copies in writable folders are deleted."""
+    for path in candidates:
+        if not path.is_file():
+            continue
+        problem = verify(path)
+        if problem is None:
+            LOG.info("using %s", path)
+            return path
+        if path.parent in folders and _writable(path.parent) and _remove(path):
+            trail.add(f"{path} failed verification ({problem}) and was deleted", BAD_COPY)
+        elif path.parent in folders:
+            problem = f"{path} failed verification ({problem}); its folder is read-only"
+            trail.add(problem, BAD_COPY_KEPT)
         else:
-            return tqdm(
-                total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, leave=False
-            )
+            trail.add(f"{path} failed verification ({problem}) and was skipped")
+    return None
 
-    class _Quiet:
-        def update(self, n: int) -> None:
-            pass
 
-        def close(self) -> None:
-            pass
+def _progress(progress: bool | None) -> bool:
+    """A progress bar when asked or on an interactive terminal; never if NNBOOK_PROGRESS=0."""
+    quiet = os.environ.get("NNBOOK_PROGRESS", "").strip().lower() in {"0", "false", "no", "off"}
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return bool(progress) and not quiet
 
-    return _Quiet()
+
+_local = threading.local()
+
+
+class _WhileNotFetching(logging.Filter):
+    """Drops pooch's own log lines ("Downloading data from <url> ...") during :func:`fetch`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_local, "fetching", False)
+
+
+@contextmanager
+def _quiet_pooch() -> Iterator[None]:
+    """pooch logs to stderr, which a notebook prints into the page; ours go to ``LOG``."""
+    logger = pooch.get_logger()
+    if not any(type(f).__name__ == "_WhileNotFetching" for f in logger.filters):
+        logger.addFilter(_WhileNotFetching())
+    _local.fetching = True
+    try:
+        yield
+    finally:
+        _local.fetching = False
+
+
+def _downloader(remote: RemoteFile, timeout: float, progress: bool | None):
+    """pooch's HTTP downloader, plus a size check with a readable message."""
+    http = pooch.HTTPDownloader(progressbar=_progress(progress), timeout=timeout)
+
+    def download(url: str, output_file, pooch_obj, check_only: bool = False):
+        http(url, output_file, pooch_obj, check_only=check_only)
+        size = os.path.getsize(output_file)
+        if size != remote.size:
+            raise DataIntegrityError(f"size {size} bytes, expected {remote.size}")
+
+    return download
+
+
+def _describe(exc: Exception, timeout: float) -> str:
+    """One line on why a download failed (for the log and the exception's text)."""
+    import requests
+
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code} {exc.response.reason}"
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {timeout:g} s"
+    if isinstance(exc, requests.ConnectionError):
+        return f"cannot connect ({exc})"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"truncated transfer ({exc})"
+    if isinstance(exc, DataIntegrityError):
+        return f"downloaded file rejected ({exc}); deleted"
+    if isinstance(exc, ValueError) and "hash" in str(exc):  # pooch's known-hash check
+        return "downloaded file rejected (its sha256 differs from the published one); deleted"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _download(
-    url: str,
-    dest: Path,
-    remote: RemoteFile,
-    verify: Verifier,
-    timeout: float,
-    progress: bool | None,
-) -> None:
-    """Stream ``url`` into a temporary file next to ``dest``, verify it, then ``os.replace``."""
-    request = urllib.request.Request(url, headers={"User-Agent": "nnbook-data/1"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-        tmp = Path(tmp_name)
-        bar = _progress_bar(remote.size, remote.name, progress)
+    remote: RemoteFile, urls: Sequence[str], folder: Path, timeout: float, progress: bool | None
+) -> tuple[Path | None, list[str]]:
+    """Try each URL in turn with ``pooch.retrieve``; return (path or None, problems)."""
+    import requests
+
+    problems = []
+    for url in urls:
         try:
-            n = 0
-            with os.fdopen(fd, "wb") as f:
-                while chunk := response.read(_CHUNK):
-                    n += len(chunk)
-                    if n > remote.size:
-                        raise DataIntegrityError(f"more than the expected {remote.size} bytes")
-                    f.write(chunk)
-                    bar.update(len(chunk))
-                f.flush()
-                os.fsync(f.fileno())
-            declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and n < int(declared):
-                raise DataIntegrityError(
-                    f"truncated transfer: connection closed after {n} of {declared} bytes"
+            with _quiet_pooch():
+                path = pooch.retrieve(
+                    url,
+                    known_hash=f"sha256:{remote.sha256}",
+                    fname=remote.name,
+                    path=folder,
+                    downloader=_downloader(remote, timeout, progress),
                 )
-            reason = verify(tmp)
-            if reason is not None:
-                raise DataIntegrityError(reason)
-            os.replace(tmp, dest)
-        except BaseException:
-            _remove(tmp)
-            raise
-        finally:
-            bar.close()
+        except (requests.RequestException, ValueError, OSError) as exc:
+            problems.append(f"{url}: {_describe(exc, timeout)}")
+        else:
+            LOG.info("downloaded %s from %s into %s", remote.name, url, folder)
+            return Path(path), problems
+    return None, problems
 
 
 def fetch(
@@ -224,78 +334,45 @@ def fetch(
     timeout: float = DEFAULT_TIMEOUT,
     progress: bool | None = None,
     verify: Verifier | None = None,
+    sources: Sequence[str | os.PathLike[str]] = (),
 ) -> Path:
     """Return the path of a verified copy of ``remote``, downloading it if needed.
 
-    1. If ``directory/remote.name`` exists and passes ``verify`` (default: size and
-       SHA-256, :func:`verify_file`), return it. If it fails, delete it.
-    2. Unless ``download`` is false or ``$NNBOOK_OFFLINE`` is set, try each mirror in
-       turn (``mirror + "/" + remote.name``): stream into a temporary file in
-       ``directory``, verify, ``os.replace`` into place. A failed attempt (unreachable,
-       HTTP error, truncated, wrong checksum) leaves nothing behind.
+    1. Look for ``remote.name`` in the data folder (``directory``, default
+       :func:`data_dir`), then in :func:`cache_dir`, then at the paths ``sources``
+       (read-only copies, e.g. a package's bundled file). Return the first that passes
+       ``verify`` (default: size and SHA-256, :func:`verify_file`). A failing copy is
+       deleted if its folder is writable, else skipped.
+    2. Unless ``download`` is false or ``$NNBOOK_OFFLINE`` is set, download it with
+       pooch from each mirror in turn (``mirror + "/" + remote.name``) into the first
+       writable of those two folders, verified by size and SHA-256.
     3. Otherwise raise :class:`DataUnavailableError` listing what went wrong.
 
-    ``progress``: ``True``/``False`` shows/hides a tqdm bar; ``None`` shows it only
-    on an interactive terminal.
+    ``progress``: ``True``/``False`` shows/hides a progress bar; ``None`` shows it only on
+    an interactive terminal. ``NNBOOK_PROGRESS=0`` hides it always.
     """
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"expected timeout > 0 seconds, got {timeout!r}")
-    if isinstance(mirrors, str):
-        mirrors = [mirrors]
-    directory = data_dir(directory)
-    dest = directory / remote.name
-    if verify is None:
-
-        def verify(p: Path) -> str | None:
-            return verify_file(p, remote)
-
-    problems: list[str] = []
-    if dest.exists():
-        reason = verify(dest)
-        if reason is None:
-            return dest
-        try:
-            _remove(dest)
-        except OSError as exc:
-            raise DataIntegrityError(
-                f"{dest} failed verification ({reason}) and could not be removed ({exc.strerror or exc})"
-            ) from None
-        problems.append(f"the cached {remote.name} failed verification ({reason}) and was deleted")
-
+    timeout = positive_float(timeout, "timeout")
+    urls = _mirror_urls(mirrors, remote.name)
+    folders = list(dict.fromkeys([data_dir(directory), cache_dir()]))
+    verify = verify or (lambda p: verify_file(p, remote))
+    trail = _Trail(remote.name)
+    candidates = [f / remote.name for f in folders] + [Path(s) for s in sources]
+    found = _find_copy(candidates, folders, verify, trail)
+    if found is not None:
+        return found
     if not download or offline():
-        why = "download=False" if not download else f"{ENV_OFFLINE} is set"
-        problems.append(f"not downloading ({why})")
-        raise DataUnavailableError(_explain(remote, directory, problems))
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        problems.append(f"cannot create the data directory ({exc.strerror or exc})")
-        raise DataUnavailableError(_explain(remote, directory, problems)) from None
-    if not os.access(directory, os.W_OK):
-        problems.append("the data directory is not writable, so nothing is downloaded into it")
-        raise DataUnavailableError(_explain(remote, directory, problems))
-    if not mirrors:
-        problems.append("no mirrors given")
-        raise DataUnavailableError(_explain(remote, directory, problems))
-
-    for mirror in mirrors:
-        url = _join(mirror, remote.name)
-        try:
-            _download(url, dest, remote, verify, timeout, progress)
-        except urllib.error.HTTPError as exc:
-            problems.append(f"{url}: HTTP {exc.code} {exc.reason}")
-        except urllib.error.URLError as exc:
-            problems.append(f"{url}: {getattr(exc.reason, 'strerror', None) or exc.reason}")
-        except DataIntegrityError as exc:
-            problems.append(f"{url}: downloaded file rejected ({exc}); deleted")
-        except (OSError, http.client.HTTPException) as exc:
-            problems.append(f"{url}: {type(exc).__name__}: {exc}")
-        else:
-            return dest
-    raise DataUnavailableError(_explain(remote, directory, problems))
-
-
-def _explain(remote: RemoteFile, directory: Path, problems: list[str]) -> str:
-    lines = [f"{remote.name} is not available in {directory}:"]
-    lines += [f"  - {p}" for p in problems]
-    return "\n".join(lines)
+        why = "download=False" if not download else f"{ENV_OFFLINE}=1"
+        trail.add(f"not downloading ({why})", f"downloads are disabled ({why})")
+        raise trail.error()
+    target = next((f for f in folders if _writable(f)), None)
+    if target is None:
+        trail.add(f"none of {[str(f) for f in folders]} is writable", NO_FOLDER)
+    elif not urls:
+        trail.add("no mirrors given", NO_MIRRORS)
+    else:
+        path, problems = _download(remote, urls, target, timeout, progress)
+        if path is not None:
+            return path
+        for problem in problems:
+            trail.add(problem, DOWNLOAD_FAILED)
+    raise trail.error()

@@ -87,9 +87,8 @@ def write_idx(
         None,
     )
     if code is None:
-        raise TypeError(
-            f"expected dtype one of {[str(d.newbyteorder('=')) for d in IDX_TYPES.values()]}, got {arr.dtype}"
-        )
+        names = [str(d.newbyteorder("=")) for d in IDX_TYPES.values()]
+        raise TypeError(f"expected dtype one of {names}, got {arr.dtype}")
     payload = (
         bytes([0, 0, code, arr.ndim])
         + struct.pack(f">{arr.ndim}I", *arr.shape)

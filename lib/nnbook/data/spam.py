@@ -164,8 +164,9 @@ def load_spam(
 
     The file ``spambase.data`` is looked up in ``directory`` (default
     :func:`~nnbook.data.data_dir`; with ``NNBOOK_DATA=/path/to/folder`` a verified copy
-    there is used and the network is never touched), verified, and otherwise downloaded
-    from UCI (unless ``download=False`` or ``$NNBOOK_OFFLINE`` is set).
+    there is used and the network is never touched) and the user cache, verified, and
+    otherwise downloaded from UCI with pooch (unless ``download=False`` or
+    ``$NNBOOK_OFFLINE`` is set).
 
     ESL uses a fixed split of 3,065 training and 1,536 test e-mails (``spam.traintest``,
     not shipped here); this returns a *seeded stratified* split of the same sizes
@@ -186,9 +187,9 @@ def load_spam(
     X, y = table[:, :-1], table[:, -1].astype(np.int64)
     train, test = stratified_split(y, n_test, seed=seed)
     exact = verify_file(path, SPAM_FILE) is None
+    check = "SHA-256 verified" if exact else "content verified; bytes differ from the UCI original"
     note = (
-        f"UCI Spambase (ESL 9.1.2), {len(y):,} e-mails from {path} "
-        f"({'SHA-256 verified' if exact else 'content verified; bytes differ from the UCI original'}), "
+        f"UCI Spambase (ESL 9.1.2), {len(y):,} e-mails from {path} ({check}), "
         f"split {len(train):,} train / {len(test):,} test, stratified, seed {seed}"
     )
     return Dataset(
