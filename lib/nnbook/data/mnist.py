@@ -301,8 +301,20 @@ def load_mnist(
     if missing:
         raise ValueError(f"expected files to have the keys {list(_KEYS)}, missing {missing}")
     mirrors = MNIST_MIRRORS if mirrors is None else tuple(mirrors)
-    # Check every stored copy (a bad one is deleted), but stop downloading after the
-    # first file that cannot be had: one unreachable mirror list costs one timeout.
+    paths, failures = _fetch_all(files, mirrors, directory, download, timeout, progress)
+    if failures:
+        if not fallback:
+            raise failures[0]
+        return _fallback(failures, seed, flatten, dt, verbose)
+    return _read_full(paths, flatten, dt)
+
+
+def _fetch_all(files, mirrors, directory, download, timeout, progress):
+    """Verified paths of the four files, and the failures (DataUnavailableError).
+
+    Every stored copy is checked (a bad one is deleted), but downloading stops after the
+    first file that cannot be had: one unreachable mirror list costs one timeout.
+    """
     paths, failures = {}, []
     for k in _KEYS:
         try:
@@ -316,10 +328,11 @@ def load_mnist(
             )
         except DataUnavailableError as exc:
             failures.append(exc)
-    if failures:
-        if not fallback:
-            raise failures[0]
-        return _fallback(failures, seed, flatten, dt, verbose)
+    return paths, failures
+
+
+def _read_full(paths: Mapping[str, Any], flatten: bool, dt: np.dtype) -> Dataset:
+    """The Dataset of the four verified IDX files."""
     X_train, y_train = _images_labels(
         read_idx(paths["train_images"]), read_idx(paths["train_labels"]), "training"
     )
