@@ -217,7 +217,8 @@ def machine(threads: int) -> list[str]:
     )
     return [
         f"- machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}",
-        f"- numpy {np.__version__} with {blas}; torch {torch.__version__}",
+        f"- numpy {np.__version__} with {blas}; torch {torch.__version__} "
+        f"({'MKL' if torch.backends.mkl.is_available() else 'its own'} BLAS)",
         f"- threads per trainer: {threads} (BLAS through threadpoolctl, torch.set_num_threads)",
     ]
 
