@@ -1,4 +1,4 @@
-"""Tests for nnbook.losses: values and gradients against PyTorch and direct formulas."""
+"""Tests for nnbook.engine.losses: values and gradients against PyTorch and direct formulas."""
 
 from __future__ import annotations
 

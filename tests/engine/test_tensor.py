@@ -33,74 +33,76 @@ TENSOR_CASES = {
 }
 
 
+class T:
+    """A torch tensor with the names of Tensor: .sum/.mean take axis, ** and @ as they are."""
+
+    def __init__(self, t):
+        self.t = t
+
+    def _w(self, o):
+        return o.t if isinstance(o, T) else o
+
+    def __add__(self, o):
+        return T(self.t + self._w(o))
+
+    def __radd__(self, o):
+        return T(o + self.t)
+
+    def __sub__(self, o):
+        return T(self.t - self._w(o))
+
+    def __rsub__(self, o):
+        return T(o - self.t)
+
+    def __mul__(self, o):
+        return T(self.t * self._w(o))
+
+    def __rmul__(self, o):
+        return T(o * self.t)
+
+    def __truediv__(self, o):
+        return T(self.t / self._w(o))
+
+    def __rtruediv__(self, o):
+        return T(o / self.t)
+
+    def __matmul__(self, o):
+        return T(self.t @ self._w(o))
+
+    def __pow__(self, k):
+        return T(self.t**k)
+
+    def __neg__(self):
+        return T(-self.t)
+
+    @property
+    def T(self):
+        return T(self.t.T)
+
+    def exp(self):
+        return T(torch.exp(self.t))
+
+    def log(self):
+        return T(torch.log(self.t))
+
+    def tanh(self):
+        return T(torch.tanh(self.t))
+
+    def sigmoid(self):
+        return T(torch.sigmoid(self.t))
+
+    def relu(self):
+        return T(torch.relu(self.t))
+
+    def sum(self, axis=None, keepdims=False):
+        return T(self.t.sum() if axis is None else self.t.sum(dim=axis, keepdim=keepdims))
+
+    def mean(self, axis=None, keepdims=False):
+        return T(self.t.mean() if axis is None else self.t.mean(dim=axis, keepdim=keepdims))
+
+
 def _torch_version(fn):
-    """Run the same lambda on torch tensors: .sum/.mean take dim, ** and @ work as they are."""
-
-    class T:
-        def __init__(self, t):
-            self.t = t
-
-        def _w(self, o):
-            return o.t if isinstance(o, T) else o
-
-        def __add__(self, o):
-            return T(self.t + self._w(o))
-
-        def __radd__(self, o):
-            return T(o + self.t)
-
-        def __sub__(self, o):
-            return T(self.t - self._w(o))
-
-        def __rsub__(self, o):
-            return T(o - self.t)
-
-        def __mul__(self, o):
-            return T(self.t * self._w(o))
-
-        def __rmul__(self, o):
-            return T(o * self.t)
-
-        def __truediv__(self, o):
-            return T(self.t / self._w(o))
-
-        def __rtruediv__(self, o):
-            return T(o / self.t)
-
-        def __matmul__(self, o):
-            return T(self.t @ self._w(o))
-
-        def __pow__(self, k):
-            return T(self.t**k)
-
-        def __neg__(self):
-            return T(-self.t)
-
-        @property
-        def T(self):
-            return T(self.t.T)
-
-        def exp(self):
-            return T(torch.exp(self.t))
-
-        def log(self):
-            return T(torch.log(self.t))
-
-        def tanh(self):
-            return T(torch.tanh(self.t))
-
-        def sigmoid(self):
-            return T(torch.sigmoid(self.t))
-
-        def relu(self):
-            return T(torch.relu(self.t))
-
-        def sum(self, axis=None, keepdims=False):
-            return T(self.t.sum() if axis is None else self.t.sum(dim=axis, keepdim=keepdims))
-
-        def mean(self, axis=None, keepdims=False):
-            return T(self.t.mean() if axis is None else self.t.mean(dim=axis, keepdim=keepdims))
-
+    """Run the same lambda on torch tensors (wrapped in T)."""
     return lambda a, b: fn(T(a), T(b)).t
 
 
