@@ -13,6 +13,7 @@ likelihood with SciPy, SciPy's statistics and scikit-learn.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 import warnings
@@ -85,6 +86,7 @@ def _functions_from(nb) -> dict:
         "make_mlp": make_mlp,
         "train": train,
         "EarlyStopping": EarlyStopping,
+        "fields": dataclasses.fields,
     }
     for cell in nb.cells:
         source = cell.source
