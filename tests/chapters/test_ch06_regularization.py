@@ -256,3 +256,41 @@ def test_fold_errors_scores_every_setting_on_every_fold():
     errors = reg.fold_errors(score, settings, X, y, folds)
     want = [[a * 100 + y[va].sum() for _, va in folds] for a in (1.0, 2.0)]
     np.testing.assert_array_equal(errors, want)
+
+
+def test_draw_thinned_network_crosses_out_exactly_the_dropped_units():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keep = [np.ones(3, bool), np.array([True, False, True, False]), np.ones(1, bool)]
+    fig, ax = plt.subplots()
+    reg.draw_thinned_network(ax, keep, ["x", "h", "f"])
+    crosses = [c for c in ax.collections if c.get_offsets().shape[0] and c.get_sizes()[0] == 50]
+    assert sum(len(c.get_offsets()) for c in crosses) == 2  # the two dropped hidden units
+    dark = [ln for ln in ax.lines if ln.get_color() == "#000000"]
+    assert len(dark) == 3 * 2 + 2 * 1  # the connections between kept units only
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "h", "f"]
+    plt.close(fig)
+
+
+def test_map_is_weight_decay_on_the_mean_squared_error_with_lambda_2s2_lambda_prime_over_n():
+    """Chapter 6: R = (1/N) sum (y - x^T theta)^2 without a 1/2, so lambda = 2 s^2 lambda' / N."""
+    X, y = _data(n=30, d=5, seed=2)
+    s2, tau2 = 0.5, 0.8
+    lam = 2 * s2 * (1 / tau2) / len(y)
+
+    def penalised_mse(theta):
+        return np.mean((y - X @ theta) ** 2) + lam / 2 * np.sum(theta**2)
+
+    theta = optimize.minimize(penalised_mse, np.zeros(5), method="BFGS", options={"gtol": 1e-12}).x
+    w_map = reg.map_linear_gaussian(X, y, noise_var=s2, prior_var=tau2)
+    np.testing.assert_allclose(theta, w_map, atol=1e-6)
+    # with the 1/2 in front of the loss, the same lambda would be twice too strong
+    half = optimize.minimize(
+        lambda t: 0.5 * np.mean((y - X @ t) ** 2) + lam / 2 * np.sum(t**2), np.zeros(5)
+    ).x
+    assert np.max(np.abs(half - w_map)) > 1e-3
+    # and ridge on the sum of squares needs N lambda / 2
+    np.testing.assert_allclose(reg.ridge(X, y, len(y) * lam / 2), w_map, atol=1e-10)

@@ -76,8 +76,9 @@ def ridge(X: Any, y: Any, lam: float, *, penalty_weights: Any = None) -> Array:
     gives the dropout penalty of :func:`dropout_ridge`.
 
     Convention: this is the sum of squares (RSS) over all N samples plus lambda J(w). The
-    lecture's R_lambda = R + (lambda'/2) J with R = (1/N) sum_i (1/2)(y_i - x_i^T w)^2 has the
-    same minimiser for lambda = N lambda'.
+    penalised mean squared error R_lambda' = R + (lambda'/2) J, R = (1/N) sum_i (y_i - x_i^T w)^2
+    (Chapter 6's convention), is RSS + lambda J divided by N for lambda = N lambda' / 2: the
+    same minimiser.
 
     ``X`` is ``(n, d)``, ``y`` is ``(n,)``; returns w of shape ``(d,)``.
     """
@@ -178,10 +179,10 @@ def noise_ridge(X: Any, y: Any, sigma: float) -> Array:
 
         E sum_i (y_i - w^T x~_i)^2 = ||y - X w||^2 + N sigma^2 ||w||^2,
 
-    so the minimiser is ``ridge(X, y, N * sigma**2)`` (sum-of-squares convention; with the
-    mean loss R = (1/N) sum_i (1/2)(y_i - w^T x~_i)^2 of the lecture it is
-    R + (lambda/2) ||w||^2 with lambda = sigma^2). The identity is exact for a linear model;
-    for a non-linear f it holds to first order in sigma^2 (Bishop, 1995).
+    so the minimiser is ``ridge(X, y, N * sigma**2)`` (sum-of-squares convention; for the
+    mean squared error R = (1/N) sum_i (y_i - w^T x~_i)^2 it is R + sigma^2 ||w||^2, i.e.
+    R + (lambda/2) ||w||^2 with lambda = 2 sigma^2). The identity is exact for a linear
+    model; for a non-linear f it holds to first order in sigma^2 (Bishop, 1995).
 
     ``X`` is ``(n, d)``, ``y`` is ``(n,)``; returns ``(d,)``.
     """
@@ -229,6 +230,35 @@ def l2_penalty(params: Any) -> float:
             p = p.detach().cpu().numpy()
         total += float(np.sum(np.asarray(p, dtype=np.float64) ** 2))
     return total
+
+
+def draw_thinned_network(ax: Any, keep: Sequence[Any], names: Sequence[str] | None = None) -> Any:
+    """Draw the thinned network of one dropout step; ``keep[l]`` says which units of layer l stay.
+
+    Kept units are filled circles joined by black lines (input white, hidden blue, output
+    orange); a dropped unit is grey with a cross, and every connection touching it is pale:
+    it takes no part in that step. ``names`` label the layers. Returns the axes.
+    """
+    from ..viz.plots import PALETTE
+
+    keep = [np.asarray(k, dtype=bool) for k in keep]
+    ys = [np.linspace((len(k) - 1) / 2, -(len(k) - 1) / 2, len(k)) for k in keep]
+    for l in range(len(keep) - 1):
+        for i, j in itertools.product(range(len(keep[l])), range(len(keep[l + 1]))):
+            on = keep[l][i] and keep[l + 1][j]
+            style = dict(color=PALETTE["black"], lw=0.8) if on else dict(color="0.85", lw=0.5)
+            ax.plot([l, l + 1], [ys[l][i], ys[l + 1][j]], zorder=1, **style)
+    fills = ["white"] + [PALETTE["blue"]] * (len(keep) - 2) + [PALETTE["orange"]]
+    for l, (k, y) in enumerate(zip(keep, ys)):
+        ax.scatter([l] * int(k.sum()), y[k], s=220, color=fills[l], edgecolor="k", zorder=2)
+        ax.scatter([l] * int((~k).sum()), y[~k], s=220, color="0.9", edgecolor="0.7", zorder=2)
+        ax.scatter([l] * int((~k).sum()), y[~k], s=50, marker="x", color="0.5", zorder=3)
+    ax.set_xticks(range(len(keep)), names or [f"layer {l}" for l in range(len(keep))])
+    ax.set_yticks([])
+    ax.grid(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    return ax
 
 
 # --------------------------------------------------------------------------------------
@@ -422,6 +452,7 @@ __all__ = [
     "noise_ridge",
     "noisy_copies",
     "l2_penalty",
+    "draw_thinned_network",
     "kfold_indices",
     "param_grid",
     "one_at_a_time",
