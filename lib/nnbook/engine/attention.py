@@ -38,6 +38,7 @@ gradients and returns dR/d(input)).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -116,7 +117,7 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any, mask: Any = None) -> tu
     """
     Q, K, V, mask = _check_qkv(Q, K, V, mask)
     d_k = Q.shape[-1]
-    S = Q @ K.swapaxes(-1, -2) / np.sqrt(d_k)  # (1) Q K^T, (2) scaled
+    S = Q @ K.swapaxes(-1, -2) / math.sqrt(d_k)  # (1) Q K^T, (2) scaled
     if mask is not None:
         S = np.where(mask, S, -np.inf)  # illegal connections out, before the softmax
     A = softmax(S, axis=-1)  # (3) softmax over the m keys
@@ -132,7 +133,7 @@ def attention_backward(
         dR/dV = A^T G,   dR/dA = G V^T,   dR/dS = A * (dR/dA - rowsum(A * dR/dA)),
         dR/dQ = dR/dS K / sqrt(d_k),   dR/dK = (dR/dS)^T Q / sqrt(d_k).
     """
-    scale = 1.0 / np.sqrt(Q.shape[-1])
+    scale = 1.0 / math.sqrt(Q.shape[-1])
     dV = A.swapaxes(-1, -2) @ G
     dA = G @ V.swapaxes(-1, -2)
     dS = A * (dA - np.sum(A * dA, axis=-1, keepdims=True))  # the softmax's Jacobian, row-wise
