@@ -17,20 +17,29 @@ def test_everything_generated_is_in_sync(root):
     assert not problems, "run `make sync` and commit:\n" + "\n".join(problems)
 
 
-def test_every_notebook_has_a_pair_and_starts_with_the_setup_cell(root):
+def test_every_notebook_has_a_launch_notebook_and_starts_with_the_setup_cell(root):
+    import nbformat
+
     sources = booktool.notebook_sources(root)
     assert sources, "no notebooks found"
-    setup = booktool.setup_cell_source(booktool.load_config(root))
+    config = booktool.load_config(root)
     for md in sources:
-        assert md.with_suffix(".ipynb").exists(), f"{md.name} has no paired .ipynb"
+        assert md.with_suffix(".ipynb").exists(), f"{md.name} has no .ipynb"
         nb = booktool.read_md(md)
+        setup = booktool.setup_cell_source(config, booktool.page_requires(nb.metadata, md.name))
         first_code = next(c for c in nb.cells if c.cell_type == "code")
         assert first_code.source == setup, f"{md.name}: stale setup cell"
+        launch = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+        assert next(c for c in launch.cells if c.cell_type == "code").source == setup
         text = md.read_text()
         assert "format_name: myst" in text and "kernelspec:" in text, f"{md.name}: front matter"
+        # the .ipynb is generated (its Markdown is converted for Colab): no jupytext pairing
+        head = text.split("\n---", 1)[0]
+        assert "formats:" not in head, f"{md.name}: front matter pairs it with the .ipynb"
+        assert "jupytext" not in launch.metadata, f"{md.name}: the .ipynb declares a pairing"
 
 
-def test_pairs_have_no_outputs(root):
+def test_launch_notebooks_have_no_outputs(root):
     import nbformat
 
     for md in booktool.notebook_sources(root):
@@ -73,6 +82,74 @@ def test_setup_cell_follows_the_repository_setting():
     assert "git+https://github.com/someone/fork@dev" in src
     with pytest.raises(booktool.BookError, match="repository.url"):
         booktool.setup_cell_source({"repository": {}})
+
+
+@pytest.mark.parametrize(
+    "requires",
+    [[], ["sympy>=1.12"], ["sympy", "networkx>=3", "seaborn>=0.13", "plotly", "graphviz>=0.20"]],
+    ids=["none", "one", "many"],
+)
+def test_setup_cell_installs_what_the_page_declares_and_is_ruff_clean(tmp_path, root, requires):
+    """The cell pip-installs nnbook and the page's packages, runs, and is ruff-format stable."""
+    import subprocess
+    import sys
+
+    cfg = {"repository": {"url": "https://github.com/someone/fork", "branch": "dev"}}
+    src = booktool.setup_cell_source(cfg, requires)
+    assert src.startswith(booktool.SETUP_MARKER)
+    code = tmp_path / "cell.py"
+    code.write_text(src + "\n")
+    ruff = [str(Path(sys.executable).parent / "ruff"), "--config", str(root / "pyproject.toml")]
+    for cmd in (["format", "--diff"], ["check"]):
+        out = subprocess.run([*ruff, *cmd, str(code)], capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+    # What it would run, with pip and find_spec replaced: the pip command and its arguments.
+    calls: list[list[str]] = []
+    patched = src.replace("subprocess.run(", "run(").replace(
+        'importlib.util.find_spec("nnbook") is None', "True"
+    )
+    exec(compile(patched, "setup cell", "exec"), {"run": lambda args, **kw: calls.append(args)})
+    (args,) = calls
+    assert args[1:5] == ["-m", "pip", "install", "-q"]
+    assert args[5:] == ["nnbook @ git+https://github.com/someone/fork@dev", *requires]
+
+
+@pytest.mark.parametrize(
+    "declared, message",
+    [
+        ("sympy", "must be a list"),
+        (["sympy==1.12"], "pins"),
+        (["numpy<2"], "caps"),
+        (["not a requirement!"], "no pip requirement"),
+        (["nnbook"], "name packages by name"),
+        (["pkg @ https://example.org/pkg.whl"], "name packages by name"),
+    ],
+)
+def test_page_requirements_are_checked(declared, message):
+    with pytest.raises(booktool.BookError, match=message):
+        booktool.page_requires({"nnbook": {"requires": declared}}, "chapters/x.md")
+    assert booktool.page_requires({}, "chapters/x.md") == []
+    assert booktool.page_requires({"nnbook": {"requires": ["a>=1", "b"]}}, "x") == ["a>=1", "b"]
+
+
+def test_a_page_declares_its_extra_packages_in_its_front_matter(tmp_path, root):
+    book = _make_book(
+        tmp_path,
+        root,
+        SOLUTION.replace("kernelspec:", 'nnbook:\n  requires: ["sympy>=1.12"]\nkernelspec:', 1),
+    )
+    booktool.sync(book)
+    for path in (
+        "solutions/ex9_9.md",
+        "exercises/ex9_9.md",
+        "solutions/ex9_9.ipynb",
+        "exercises/ex9_9.ipynb",
+    ):
+        text = (book / path).read_text()
+        assert "sympy>=1.12" in text, path
+    # the source keeps its declaration and its layout; only the setup cell and pairing changed
+    src = (book / "solutions" / "ex9_9.md").read_text()
+    assert 'nnbook:\n  requires: ["sympy>=1.12"]\n' in src and "formats:" not in src
 
 
 # --------------------------------------------------------------------------- the generator
@@ -150,6 +227,7 @@ def test_generator_stubs_solutions_and_hides_answers(tmp_path, root):
         "the setup cell of the source is rewritten from _config.yml"
     )
     assert "return 2 * y" in sol
+    assert "formats:" not in sol, "the source is no longer paired with the .ipynb"
 
 
 def test_editing_a_solution_makes_the_exercise_stale(tmp_path, root):

@@ -1,15 +1,19 @@
-"""Book maintenance: notebook pairs, the setup cell, and exercises generated from solutions.
+"""Book maintenance: launch notebooks, the setup cell, and exercises generated from solutions.
 
 Usage (through the Makefile):
-    python tools/booktool.py sync          # setup cells, exercises/, .ipynb pairs, reference page
+    python tools/booktool.py sync          # setup cells, exercises/, the .ipynb, reference page
     python tools/booktool.py check         # exit 1 and list every stale file (nothing is written)
     python tools/booktool.py format [MD]   # ruff-fix and ruff-format the code cells of .md sources
     python tools/booktool.py toc --no-solutions OUT   # a _toc.yml without the Solutions part
 
 Single sources of truth:
-* ``_config.yml`` ``repository.url`` / ``repository.branch`` -> the setup cell of every notebook;
+* ``_config.yml`` ``repository.url`` / ``repository.branch`` -> the setup cell of every notebook,
+  plus the packages a page declares in its front matter (see :func:`page_requires`);
 * ``solutions/*.md`` -> ``exercises/*.md`` (see :func:`make_exercise`);
-* every ``*.md`` notebook -> its paired ``*.ipynb`` (no outputs) beside it;
+* every ``*.md`` notebook -> the ``*.ipynb`` beside it, for launching (Colab, Binder, a local
+  Jupyter): no outputs, and its Markdown converted from MyST to plain Markdown
+  (``tools/colab.py``), so it is generated, not a jupytext pair (the ``.md`` sources declare no
+  ``formats``; jupytext opens them as text notebooks on their own);
 * ``lib/nnbook`` and the pages -> the library reference page (see ``tools/libref.py``).
 """
 
@@ -26,7 +30,11 @@ import nbformat
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/, also when loaded by path
+import colab
+
 import libref
+
+fenced_blocks = colab.fenced_blocks  # the CommonMark fences of MyST directives
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
@@ -59,9 +67,49 @@ def install_target(config: dict) -> str:
     return f"nnbook @ git+{url.rstrip('/')}@{branch}"
 
 
-def setup_cell_source(config: dict) -> str:
-    """The source of the one short setup cell every notebook starts with (ruff-format clean)."""
+def page_requires(metadata: dict, where: str) -> list[str]:
+    """What a page needs beyond ``nnbook`` and its dependencies, from its front matter.
+
+    A page declares it as a list of pip requirements (PEP 508), in its front matter::
+
+        nnbook:
+          requires: ["sympy>=1.12"]
+
+    The setup cell installs them with ``nnbook``. Keep lower bounds only (or none), so that pip
+    keeps a version Colab already has instead of replacing it.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    declared = (metadata.get("nnbook") or {}).get("requires") or []
+    if isinstance(declared, str) or not isinstance(declared, list):
+        raise BookError(f"{where}: nnbook.requires must be a list of pip requirements")
+    for item in declared:
+        try:
+            req = Requirement(str(item))
+        except InvalidRequirement as exc:
+            msg = f"{where}: nnbook.requires: {item!r} is no pip requirement ({exc})"
+            raise BookError(msg) from None
+        if req.name.lower() == "nnbook" or req.url:
+            raise BookError(f"{where}: nnbook.requires lists {item!r}: name packages by name")
+        if any(spec.operator in ("==", "===", "<", "<=", "~=", "!=") for spec in req.specifier):
+            raise BookError(
+                f"{where}: nnbook.requires: {item!r} caps or pins a version; give a lower bound "
+                "at most, so that installing it never downgrades a package Colab has"
+            )
+    return [str(item) for item in declared]
+
+
+def setup_cell_source(config: dict, requires: list[str] | tuple[str, ...] = ()) -> str:
+    """The source of the one short setup cell every notebook starts with (ruff-format clean).
+
+    On Colab (no ``nnbook``) it pip-installs ``nnbook`` from the book's repository and the
+    packages the page declares (:func:`page_requires`); elsewhere it does nothing.
+    """
     url = install_target(config).split(" @ ", 1)[1]
+    items = ['f"nnbook @ {url}"'] + [f'"{r}"' for r in requires]
+    need = f"    need = [{', '.join(items)}]"
+    if len(need) > 100:  # as ruff formats a list too long for one line
+        need = "\n".join(["    need = ["] + [f"        {item}," for item in items] + ["    ]"])
     return "\n".join(
         [
             SETUP_MARKER,
@@ -71,8 +119,8 @@ def setup_cell_source(config: dict) -> str:
             "",
             'if importlib.util.find_spec("nnbook") is None:',
             f'    url = "{url}"',
-            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"nnbook @ {url}"], '
-            "check=True)",
+            need,
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *need], check=True)',
         ]
     )
 
@@ -101,7 +149,7 @@ def set_setup_cell(nb: nbformat.NotebookNode, config: dict, where: str) -> nbfor
         raise BookError(
             f"{where}: the first code cell must be the setup cell starting with {SETUP_MARKER!r}"
         )
-    code[0].source = setup_cell_source(config)
+    code[0].source = setup_cell_source(config, page_requires(nb.metadata, where))
     tags = code[0].metadata.setdefault("tags", [])
     if "remove-cell" not in tags:
         tags.append("remove-cell")
@@ -126,35 +174,6 @@ def _replace_solution_code(source: str, where: str) -> str:
     if inside:
         raise BookError(f"{where}: {BEGIN} is never closed by {END}")
     return "\n".join(out)
-
-
-_FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})\s*(?:\{(?P<name>[^}\s]+)\})?")
-
-
-def fenced_blocks(source: str) -> list[tuple[int, int, str | None]]:
-    """The outermost fenced blocks of a markdown source: ``(first, last, directive)``.
-
-    ``first`` and ``last`` are 0-based line indices of the opening and closing fence (an
-    unclosed fence runs to the end, as in CommonMark); ``directive`` is the MyST directive
-    name (``"solution"``, ``"exercise"``, ``"prf:algorithm"``, ...) or None for a code block.
-    As in CommonMark, a block closes at the first line made of the same fence character, at
-    least as long as the opening fence; what lies inside (nested directives) is content.
-    """
-    lines = source.split("\n")
-    blocks, i = [], 0
-    while i < len(lines):
-        m = _FENCE_OPEN.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        fence = m["fence"]
-        closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
-        j = i + 1
-        while j < len(lines) and not closing.match(lines[j]):
-            j += 1
-        blocks.append((i, min(j, len(lines) - 1), m["name"]))
-        i = j + 1
-    return blocks
 
 
 def _cell_first_lines(text: str | None, nb: nbformat.NotebookNode) -> list[int | None]:
@@ -330,21 +349,55 @@ def _stable(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def launch_notebook(nb: nbformat.NotebookNode, doc: str, site: colab.Site) -> nbformat.NotebookNode:
+    """The ``.ipynb`` of a page, for Colab, Binder and a local Jupyter.
+
+    Its Markdown is plain Markdown (:func:`colab.convert_notebook`), its code cells have no
+    outputs, and its metadata is the kernelspec alone: it pairs with nothing.
+    """
+    try:
+        nb = colab.convert_notebook(_strip_outputs(nb), doc, site)
+    except colab.ColabError as exc:
+        raise BookError(str(exc)) from None
+    nb.metadata = nbformat.from_dict({"kernelspec": dict(nb.metadata.get("kernelspec", {}))})
+    return nb
+
+
 def ipynb_text(nb: nbformat.NotebookNode) -> str:
     return jupytext.writes(_stable(_strip_outputs(nb)), fmt="ipynb")
 
 
 def md_text(nb: nbformat.NotebookNode) -> str:
-    return re.sub(
-        r"\n    jupytext_version: [^\n]*", "", jupytext.writes(_stable(nb), fmt="md:myst")
-    )
+    text = jupytext.writes(_stable(_unpaired(nb)), fmt="md:myst")
+    return re.sub(r"\n    jupytext_version: [^\n]*", "", text)
+
+
+def _unpaired(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy without jupytext's ``formats`` (the pairing): the ``.ipynb`` is generated."""
+    nb = copy.deepcopy(nb)
+    nb.metadata.get("jupytext", {}).pop("formats", None)
+    return nb
+
+
+_PAIRING = re.compile(r"\A(---\n(?:.*\n)*?)(jupytext:\n(?:[ \t]+.*\n)*?)[ \t]+formats: .*\n")
+
+
+def unpaired_source(text: str) -> str:
+    """A ``.md`` source without ``formats:`` in its front matter's ``jupytext`` block."""
+    return _PAIRING.sub(r"\1\2", text, count=1)
 
 
 # --------------------------------------------------------------------------- plan
-def expected_files(root: Path = ROOT) -> dict[Path, str]:
-    """Every file ``sync`` would write, with its expected content."""
+def expected_files(root: Path = ROOT, errors: list[str] | None = None) -> dict[Path, str]:
+    """Every file ``sync`` would write, with its expected content.
+
+    A page whose Markdown cannot be converted for Colab raises :class:`BookError`; with a list
+    ``errors``, its message is appended there instead and that page's ``.ipynb`` is left out
+    (``sync`` still writes every other file).
+    """
     config = load_config(root)
     want: dict[Path, str] = {}
+    notebooks: dict[str, nbformat.NotebookNode] = {}  # page -> notebook, for the .ipynb files
     sources = notebook_sources(root)
     solutions = [p for p in sources if p.parent.name == "solutions"]
     for md in sources:
@@ -353,15 +406,13 @@ def expected_files(root: Path = ROOT) -> dict[Path, str]:
         rel = md.relative_to(root).as_posix()
         original = md.read_text(encoding="utf-8")
         nb = set_setup_cell(read_md(md), config, rel)
-        # Rewrite the .md only when its setup cell is stale, keeping the author's formatting.
+        # Rewrite the .md only when its setup cell or front matter is stale, keeping the
+        # author's formatting.
         old_setup = [c for c in read_md(md).cells if c.cell_type == "code"][0].source
-        text = (
-            original
-            if old_setup == setup_cell_source(config)
-            else original.replace(old_setup, setup_cell_source(config), 1)
-        )
-        want[md] = text
-        want[md.with_suffix(".ipynb")] = ipynb_text(nb)
+        new_setup = [c for c in nb.cells if c.cell_type == "code"][0].source
+        text = original if old_setup == new_setup else original.replace(old_setup, new_setup, 1)
+        want[md] = unpaired_source(text)
+        notebooks[rel.removesuffix(".md")] = nb
     try:
         want[root / libref.PAGE] = libref.reference_page(
             root,
@@ -377,7 +428,18 @@ def expected_files(root: Path = ROOT) -> dict[Path, str]:
         ex_nb = make_exercise(set_setup_cell(read_md(sol), config, rel), rel, text)
         ex_md = root / "exercises" / sol.name
         want[ex_md] = md_text(ex_nb)
-        want[ex_md.with_suffix(".ipynb")] = ipynb_text(ex_nb)
+        notebooks[f"exercises/{sol.stem}"] = ex_nb
+    try:
+        site = colab.build_site(root, notebooks, config)
+    except colab.ColabError as exc:
+        raise BookError(str(exc)) from None
+    for page, nb in notebooks.items():
+        try:
+            want[root / f"{page}.ipynb"] = ipynb_text(launch_notebook(nb, page, site))
+        except BookError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
     return want
 
 
@@ -400,12 +462,16 @@ def stale(root: Path = ROOT) -> list[str]:
 
 
 def sync(root: Path = ROOT) -> list[str]:
-    written = []
-    for path, text in expected_files(root).items():
+    """Write every stale generated file; a page that cannot be converted fails at the end."""
+    written, errors = [], []
+    for path, text in expected_files(root, errors).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             written.append(path.relative_to(root).as_posix())
+    if errors:
+        print("\n".join(f"wrote {w}" for w in written))
+        raise BookError("\n".join(errors))
     return written
 
 
