@@ -1,7 +1,7 @@
 """Tests for nnbook.chapters.ch04_sgd (Stochastic (mini-batch) gradient descent).
 
 References are independent of the code under test: the closed-form least-squares gradient of
-nnbook.chapters.ch03_gd.Quadratic, PyTorch autograd and torch.optim, exhaustive enumeration of all
+nnbook.engine.quadratic.Quadratic, PyTorch autograd and torch.optim, exhaustive enumeration of all
 mini-batches of a tiny data set, the exact GD recursion, and the variance arithmetic of
 ReLU layers (Var f_{l+1} = d s^2 Var z / 2).
 """
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook.chapters import ch03_gd as gd
 from nnbook.chapters import ch04_sgd as sgd
 from nnbook.data import make_spirals
 from nnbook.engine import optim
 from nnbook.engine.mlp import MLP
+from nnbook.engine.quadratic import Quadratic
 from nnbook.pytorch.convert import mlp_to_torch
 
 
@@ -41,7 +41,7 @@ def mlp_data(N=120, seed=0):
 
 def test_least_squares_risk_matches_the_quadratic_of_chapter_3():
     X, y = regression_data()
-    risk, Q = sgd.LeastSquaresRisk(X, y), gd.Quadratic.least_squares(X, y)
+    risk, Q = sgd.LeastSquaresRisk(X, y), Quadratic.least_squares(X, y)
     theta = np.array([0.3, -1.0, 2.0, 0.5])
     assert risk(theta) == pytest.approx(Q(theta), rel=1e-12)
     np.testing.assert_allclose(risk.grad(theta), Q.grad(theta), rtol=1e-12, atol=1e-12)
@@ -123,7 +123,7 @@ def test_minibatch_gradient_is_unbiased_for_least_squares():
     X, y = regression_data(N=300, p=4, seed=1)
     risk = sgd.LeastSquaresRisk(X, y)
     theta = np.array([1.0, -0.5, 0.2, 0.0])
-    full = gd.Quadratic.least_squares(X, y).grad(theta)  # independent full gradient
+    full = Quadratic.least_squares(X, y).grad(theta)  # independent full gradient
     for replace in (False, True):
         check = sgd.unbiasedness_check(
             lambda idx: risk.grad(theta, idx), full, 300, 8, 20_000, rng=3, replace=replace
@@ -265,8 +265,10 @@ def test_train_trace_with_B_equal_N_is_gradient_descent():
         model, X, y, optim.SGD(model.parameters(), lr=0.2), B=64, epochs=15, rng=0
     )
     X1 = np.column_stack([X, np.ones(64)])  # theta = (W, b)
-    Q = gd.Quadratic.least_squares(X1, y)
-    traj = gd.gradient_descent(Q.grad, np.zeros(4), 0.2, 15)
+    Q = Quadratic.least_squares(X1, y)
+    traj = [np.zeros(4)]
+    for _ in range(15):  # GD written out: theta <- theta - eta (A theta - b)
+        traj.append(traj[-1] - 0.2 * Q.grad(traj[-1]))
     np.testing.assert_allclose(sgd.flat_parameters(model), traj[-1], atol=1e-12)
     np.testing.assert_allclose(trace.loss, [Q(t) for t in traj], rtol=1e-10)
     np.testing.assert_array_equal(trace.updates, np.arange(16))

@@ -14,10 +14,9 @@ and gradient descent with learning rate eta runs K steps of
 * :class:`SNNRisk`: R^ for the shallow network f_theta(x) = sum_m beta_m sigma(w_m^T x + b_m),
   theta = (beta_m, w_mj, b_m) in R^p with p = (d + 2) M, and its gradient;
 * :func:`gradient_descent`: GD for any differentiable function, returning the trajectory;
-* :class:`Quadratic`: R(theta) = 1/2 theta^T A theta - b^T theta + c (least squares is one), with
-  the exact GD contraction factors |1 - eta lambda_i|;
-* :class:`SineRegression`: the lecture's non-convex 1-D example
-  R(theta) = 1/2 sum_i (y_i - sin(theta x_i))^2;
+* :func:`quadratic_2d`: an ill-conditioned 2-D :class:`nnbook.engine.quadratic.Quadratic`;
+* :class:`SineRegression`: the book's stand-in for the lecture's non-convex 1-D objective
+  (ISL's Figure 10.17), R(theta) = 1/2 sum_i (y_i - sin(theta x_i))^2;
 * tools to measure: directional derivatives, chord (convexity) gaps, contraction rates.
 
 The learning-rate schedules (step, exponential, cosine) live in :mod:`nnbook.engine.optim`;
@@ -36,6 +35,7 @@ import numpy as np
 from .._util import as_array, one_of, positive_float, positive_int
 from ..engine import activations as _act
 from ..engine import losses as _losses
+from ..engine.quadratic import Quadratic
 from ..engine.shallow import ShallowNet
 
 Array = np.ndarray
@@ -284,115 +284,6 @@ def directional_derivative(R: Callable[[Array], float], theta, u, h: float = 1e-
 # =========================================================================== quadratics
 
 
-class Quadratic:
-    """R(theta) = 1/2 theta^T A theta - b^T theta + c, with A symmetric positive semi-definite.
-
-    grad R(theta) = A theta - b, and GD with a constant eta maps the error e = theta - theta*
-    to (I - eta A) e. Along the eigenvector of A with eigenvalue lambda_i the error is
-    multiplied by 1 - eta lambda_i at every step: it shrinks monotonically if eta < 1/lambda_i,
-    shrinks while flipping sign if 1/lambda_i < eta < 2/lambda_i, and grows if eta > 2/lambda_i.
-    Hence GD converges for every theta^(0) iff 0 < eta < 2/L, with L = lambda_max(A).
-
-    Least squares R(theta) = 1/(2N) ||X theta - y||^2 is the case A = X^T X / N, b = X^T y / N,
-    c = y^T y / (2N) (see :meth:`least_squares`).
-    """
-
-    def __init__(self, A, b=None, c: float = 0.0) -> None:
-        A = as_array(A, "A", ndim=2)
-        p = A.shape[0]
-        if A.shape != (p, p) or p < 1:
-            raise ValueError(f"expected a square matrix A of shape (p, p), got {A.shape}")
-        if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(A).max())):
-            raise ValueError("expected a symmetric matrix A")
-        self.A = 0.5 * (A + A.T)
-        self.b = np.zeros(p) if b is None else as_array(b, "b", shape=(p,))
-        self.c = float(c)
-        self.eigenvalues, self.eigenvectors = np.linalg.eigh(self.A)  # ascending
-        if self.eigenvalues[0] < -1e-10 * max(1.0, abs(self.eigenvalues[-1])):
-            raise ValueError(
-                f"expected A positive semi-definite, got an eigenvalue {self.eigenvalues[0]:.3g}"
-            )
-        self.eigenvalues = np.clip(self.eigenvalues, 0.0, None)
-
-    @classmethod
-    def least_squares(cls, X, y, ridge: float = 0.0) -> Quadratic:
-        """R(theta) = 1/(2N) ||X theta - y||^2 + ridge/2 ||theta||^2 as a :class:`Quadratic`."""
-        X = as_array(X, "X", ndim=2)
-        y = as_array(y, "y", shape=(X.shape[0],))
-        ridge = positive_float(ridge, "ridge", allow_zero=True)
-        N = X.shape[0]
-        return cls(X.T @ X / N + ridge * np.eye(X.shape[1]), X.T @ y / N, y @ y / (2 * N))
-
-    @property
-    def p(self) -> int:
-        """Dimension of theta."""
-        return self.A.shape[0]
-
-    @property
-    def L(self) -> float:
-        """Smoothness constant L = lambda_max(A) (grad R is L-Lipschitz)."""
-        return float(self.eigenvalues[-1])
-
-    @property
-    def mu(self) -> float:
-        """Strong-convexity constant mu = lambda_min(A) (0: convex but not strongly convex)."""
-        return float(self.eigenvalues[0])
-
-    def __call__(self, theta) -> float | Array:
-        """R(theta); ``theta`` of shape ``(p,)`` or a stack ``(n, p)`` (then shape ``(n,)``)."""
-        theta = as_array(theta, "theta", finite=False)
-        if theta.shape[-1:] != (self.p,):
-            raise ValueError(
-                f"expected theta of shape ({self.p},) or (n, {self.p}), got {theta.shape}"
-            )
-        quad = 0.5 * np.einsum("...i,ij,...j->...", theta, self.A, theta)
-        out = quad - theta @ self.b + self.c
-        return float(out) if np.ndim(out) == 0 else out
-
-    def grad(self, theta) -> Array:
-        """grad R(theta) = A theta - b."""
-        theta = as_array(theta, "theta", shape=(self.p,), finite=False)
-        return self.A @ theta - self.b
-
-    def minimizer(self) -> Array:
-        """theta* = A^+ b, the minimiser of smallest norm (unique if A is invertible)."""
-        return np.linalg.lstsq(self.A, self.b, rcond=None)[0]
-
-    def minimum(self) -> float:
-        """R* = min R = R(theta*)."""
-        return self(self.minimizer())
-
-    def contraction_factors(self, eta: float) -> Array:
-        """|1 - eta lambda_i| for every eigenvalue lambda_i of A (ascending order), shape
-        ``(p,)``."""
-        eta = positive_float(eta, "eta")
-        return np.abs(1.0 - eta * self.eigenvalues)
-
-    def rate(self, eta: float) -> float:
-        """The GD contraction factor max_i |1 - eta lambda_i| (over the eigenvalues lambda_i > 0).
-
-        ||theta^(k) - theta*|| shrinks like rate^k; GD converges iff rate < 1, i.e. eta < 2/L.
-        """
-        lam = self.eigenvalues[self.eigenvalues > 1e-12 * max(self.L, 1e-300)]
-        eta = positive_float(eta, "eta")
-        return float(np.max(np.abs(1.0 - eta * lam))) if lam.size else 1.0
-
-    def gd_closed_form(self, theta0, eta: float, k) -> Array:
-        """theta^(k) = theta* + (I - eta A)^k (theta^(0) - theta*) without iterating, in the
-        eigenbasis.
-
-        ``k`` may be an int or an array of ints; the result has shape ``(*shape(k), p)``.
-        """
-        theta0 = as_array(theta0, "theta0", shape=(self.p,))
-        eta = positive_float(eta, "eta")
-        k = np.asarray(k)
-        star = self.minimizer()
-        coef = self.eigenvectors.T @ (theta0 - star)  # error in the eigenbasis
-        with np.errstate(over="ignore"):
-            powers = (1.0 - eta * self.eigenvalues) ** k[..., None]
-        return star + (powers * coef) @ self.eigenvectors.T
-
-
 def quadratic_2d(L: float = 1.0, kappa: float = 10.0, angle: float = np.pi / 6) -> Quadratic:
     """A 2-D ill-conditioned quadratic R(theta) = 1/2 theta^T A theta with eigenvalues L and
     L/kappa,
@@ -510,7 +401,8 @@ def convexity_check(
 
 
 class SineRegression:
-    """The lecture's non-convex 1-D example: fit f_theta(x) = sin(theta x) to points (x_i, y_i) by
+    """A non-convex 1-D objective, the book's stand-in for the one the lecture shows (ISL's
+    Figure 10.17): fit f_theta(x) = sin(theta x) to points (x_i, y_i) by
 
         R(theta) = 1/2 sum_{i=1}^n (y_i - sin(theta x_i))^2,
         R'(theta) = -sum_i (y_i - sin(theta x_i)) x_i cos(theta x_i).
@@ -570,7 +462,6 @@ __all__ = [
     "hessian",
     "random_unit_vectors",
     "directional_derivative",
-    "Quadratic",
     "quadratic_2d",
     "measured_rate",
     "convex_bound",
