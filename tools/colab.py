@@ -49,6 +49,7 @@ import yaml
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})\s*(?:\{(?P<name>[^}\s]+)\})?")
 _ROLE = re.compile(r"\{(?P<name>[a-zA-Z][\w:-]*)\}(?P<ticks>`+)(?P<body>.+?)(?P=ticks)", re.S)
 _TICKS = re.compile(r"`+")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
 _TARGET_LINE = re.compile(r"^\s*\((?P<label>[^)\s]+)\)=\s*$")
 _MATH_LABEL = re.compile(r"^(?P<dollars>\s*\$\$)\s*\((?P<label>[^)\s]+)\)\s*$")
 _COMMENT_LINE = re.compile(r"^\s*%")
@@ -436,13 +437,13 @@ class Site:
         for part in path.parts:
             if part == "..":
                 if not parts:
-                    raise ColabError(f"{doc}: {{doc}} target {target!r} leaves the book")
+                    raise ColabError(f"{doc}.md: {{doc}} target {target!r} leaves the book")
                 parts.pop()
             elif part != ".":
                 parts.append(part)
         resolved = "/".join(parts)
         if resolved not in self.pages:
-            raise ColabError(f"{doc}: {{doc}} target {target!r} is no page of the book")
+            raise ColabError(f"{doc}.md: {{doc}} target {target!r} is no page of the book")
         return resolved
 
 
@@ -604,11 +605,17 @@ def quote(title: str, body: str) -> str:
 
 
 def raw_myst(markdown: str) -> list[str]:
-    """The lines of ``markdown`` with MyST syntax Colab would show raw (empty when clean)."""
+    """The lines of ``markdown`` with MyST syntax Colab would show raw (empty when clean).
+
+    Code is left alone: a fenced code block, and an inline code span, may show MyST.
+    """
     hits = []
-    for line in markdown.split("\n"):
-        if RAW_MYST.search(line):
-            hits.append(line)
+    for kind, lines in split_blocks(markdown):
+        if kind == "code":
+            continue
+        for line in lines:
+            if RAW_MYST.search(_CODE_SPAN.sub("``", line)):
+                hits.append(line)
     return hits
 
 
