@@ -476,3 +476,10 @@ def test_shift_matrix_moves_the_encoding_by_k(k, half, base):
     assert np.allclose(PE[lo + k : hi + k], PE[lo:hi] @ R, rtol=0, atol=1e-10)
     assert np.allclose(R.T @ R, np.eye(d), atol=1e-14)
     assert np.allclose(att.shift_matrix(k + 3, d, base), R @ att.shift_matrix(3, d, base))
+
+
+def test_encoder_layer_validates_its_input():
+    layer = att.EncoderLayer(6, 2, 8, rng=0)
+    with pytest.raises(ValueError, match=r"expected X of shape \(n, 6\) or \(B, n, 6\)"):
+        layer(np.ones((4, 5)))
+    assert layer([[0.0] * 6] * 3).shape == (3, 6)  # a nested list is a sequence of 3 tokens

@@ -396,6 +396,7 @@ class EncoderLayer(Layer):
 
     def forward(self, X: Array, mask: Array | None = None) -> Array:
         """Y = LN_2(Z + FFN(Z)) with Z = LN_1(X + MultiHead(X, X, X)), the shape of X."""
+        X = _check_tokens(X, "X", self.self_attn.d_model, self.self_attn.dtype)
         Z = self.norm1(X + self.self_attn(X, mask=mask))  # sub-layer 1: self-attention
         return self.norm2(Z + self.ffn(Z))  # sub-layer 2: position-wise FFN
 
