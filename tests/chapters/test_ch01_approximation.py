@@ -1,118 +1,96 @@
-"""Tests of nnbook.chapters.ch01_approximation: random features, training, the sup-norm
-error and the targets."""
+"""Tests of nnbook.chapters.ch01_approximation: the constructive 1-D sketch of the universal
+approximation theorem (ReLU interpolation, sigmoid staircase), the sup-norm error and the grids."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from scipy.special import expit
 
 from nnbook.chapters import ch01_approximation as approx
-from nnbook.engine import activations
 
 
 def sine(X):
-    """A simple continuous target, defined here independently of the library's targets."""
+    """A smooth target, max |f''| = 4 pi^2, defined here independently of the library's."""
     return np.sin(2 * np.pi * X[:, 0])
 
 
-def explicit_forward(w, b, beta, sigma, X):
-    """f(x) = sum_m beta_m sigma(sum_j w_mj x_j + b_m), written out with loops."""
-    out = np.zeros(len(X))
-    for i, x in enumerate(X):
-        for m in range(len(beta)):
-            z = sum(w[m, j] * x[j] for j in range(len(x))) + b[m]
-            out[i] += beta[m] * float(sigma(np.array(z)))
-    return out
+def kinked(X):
+    """A continuous target with a kink at 0.3."""
+    return np.abs(X[:, 0] - 0.3) + X[:, 0] ** 2
 
 
-def test_random_hidden_weights_place_units_in_the_cube():
-    rng = np.random.default_rng(2)
-    w, b = approx.random_hidden_weights(1, 50, rng, scale=3.0)
-    kinks = -b / w[:, 0]
-    assert np.all((kinks >= 0) & (kinks <= 1)) and np.allclose(np.abs(w), 3.0)
-    w, b = approx.random_hidden_weights(1, 4, rng, spread="even")
-    np.testing.assert_allclose(np.sort(-b / w[:, 0]), [0.125, 0.375, 0.625, 0.875])
-    w, b = approx.random_hidden_weights(3, 20, rng, scale=2.0, spread="even")
-    assert w.shape == (20, 3) and b.shape == (20,)
-    np.testing.assert_allclose(np.linalg.norm(w, axis=1), 2.0)
+FINE = np.linspace(0, 1, 20001)
 
 
-# ----------------------------------------------------------------------------- fitting
+# ----------------------------------------------------------------------------- ReLU interpolation
 
 
-@pytest.mark.parametrize("name, d", [("relu", 1), ("sigmoid", 1), ("tanh", 2)])
-def test_random_features_recover_an_exactly_representable_target(name, d):
-    """If f* is in H_linear (same fixed features), least squares finds its beta exactly."""
-    x = approx.uniform_grid(60 if d == 1 else 12, d)
-    M = 6
-    w, b = approx.random_hidden_weights(
-        d, M, np.random.default_rng(5), scale=approx.default_scale(name, M, d)
+@pytest.mark.parametrize("K", [1, 2, 7, 40])
+def test_relu_interpolant_is_numpys_linear_interpolation(K):
+    net = approx.relu_interpolant(kinked, K)
+    assert net.M == K + 1 and net.activation == "relu" and net.n_parameters == 3 * (K + 1)
+    nodes = np.linspace(0, 1, K + 1)
+    expected = np.interp(FINE, nodes, kinked(nodes[:, None]))
+    assert np.max(np.abs(net(FINE[:, None]) - expected)) < 1e-12 * max(1, K)
+
+
+def error(net, f):
+    return np.max(np.abs(net(FINE[:, None]) - f(FINE[:, None])))
+
+
+@pytest.mark.parametrize("K", [4, 16, 64, 256])
+def test_relu_interpolant_error_is_within_the_h_squared_bound(K):
+    """max |f_K - f*| <= h^2 max|f''| / 8; for the sine the bound is nearly attained once the
+    cells are short enough for f'' to be almost constant on each."""
+    err = error(approx.relu_interpolant(sine, K), sine)
+    bound = (4 * np.pi**2) / (8 * K**2)
+    assert err <= bound * (1 + 1e-9)
+    assert K < 16 or err > 0.95 * bound
+
+
+def test_relu_interpolant_error_is_of_order_h_at_a_kink_inside_a_cell():
+    """At the midpoint 0.3 of a cell, interpolating |x - 0.3| errs by h/2 and x^2 by h^2/4."""
+    for K in [5, 25, 125]:  # 0.3 = 1.5/5 = 7.5/25 = 37.5/125 is the midpoint of a cell
+        err = error(approx.relu_interpolant(kinked, K), kinked)
+        assert abs(err - (1 / (2 * K) + 1 / (4 * K**2))) < 1e-9
+
+
+# ----------------------------------------------------------------------------- sigmoid staircase
+
+
+def test_sigmoid_staircase_is_the_written_out_sum():
+    K, s = 6, 50.0
+    net = approx.sigmoid_staircase(sine, K, s)
+    t = np.linspace(0, 1, K + 1)
+    ft = sine(t[:, None])
+    x = FINE
+    expected = ft[0] + sum(
+        (ft[k] - ft[k - 1]) * expit(s * (x - (t[k] - 0.5 / K))) for k in range(1, K + 1)
     )
-    beta_true = np.array([1.5, -2.0, 0.5, 3.0, -1.0, 0.25])
-    y = explicit_forward(w, b, beta_true, activations.get(name), x)
-    fit = approx.random_features_fit(x, y, M, name, np.random.default_rng(5), ridge=0.0)
-    np.testing.assert_allclose(fit.w, w)  # same seed, same fixed features
-    np.testing.assert_allclose(fit.beta, beta_true, rtol=1e-6, atol=1e-8)
-    assert fit.info["train_mse"] < 1e-20
+    assert net.M == K + 1 and net.activation == "sigmoid"
+    assert np.max(np.abs(net(x[:, None]) - expected)) < 1e-12
 
 
-def test_training_improves_on_its_start_and_is_deterministic():
-    x = approx.uniform_grid(128)
-    y = sine(x)
-    a = approx.train_shallow(x, y, 6, "relu", steps=100, seed=4)
-    b = approx.train_shallow(x, y, 6, "relu", steps=100, seed=4)
-    assert a.info["train_mse"] <= a.info["train_mse_start"]
-    assert (
-        a.info["train_mse"] < 0.5 * a.info["train_mse_start"]
-    )  # training must actually do something
-    assert 0 < a.info["iterations"] <= 100
-    for p, q in zip(a.parameters(), b.parameters()):
-        np.testing.assert_array_equal(p, q)
-    np.testing.assert_allclose(np.mean((a(x) - y) ** 2), a.info["train_mse"], rtol=1e-10)
-    threads = torch.get_num_threads()
-    approx.train_shallow(x, y, 3, "relu", steps=5, seed=0)
-    assert torch.get_num_threads() == threads  # no global side effect
-
-
-def test_sup_norm_error_of_trained_relu_networks_decreases_with_width():
-    """The UAT at work: a wider network approximates a continuous target better."""
-    x, fine = approx.uniform_grid(128), approx.uniform_grid(2001)
-    y = sine(x)
+def test_steep_sigmoid_staircase_tends_to_the_step_function():
+    """Away from the steps, sigma(s(x - tau)) -> the unit step as s grows."""
+    K = 8
+    t = np.linspace(0, 1, K + 1)
+    nearest = t[np.clip(np.round(FINE * K).astype(int), 0, K)]
+    away = np.abs(FINE * K - np.round(FINE * K)) < 0.2  # at least 0.3 h from a midpoint
+    steps = sine(nearest[:, None])
     errs = [
-        approx.sup_norm_error(
-            approx.train_shallow(x, y, M, "relu", steps=150, seed=0, spread="even"), sine, fine
-        )
-        for M in (2, 8, 32)
+        np.max(np.abs(approx.sigmoid_staircase(sine, K, s)(FINE[:, None]) - steps)[away])
+        for s in [100.0, 10_000.0]
     ]
-    # piecewise-linear approximation error ~ M^-2: each 4x wider network should be far better
-    assert errs[1] < 0.25 * errs[0] and errs[2] < 0.5 * errs[1], errs
+    assert errs[1] < 1e-10 < errs[0] < 0.1
 
 
-def test_sup_norm_error_of_trained_sigmoid_networks_decreases_with_width():
-    x, fine = approx.uniform_grid(128), approx.uniform_grid(2001)
-    y = sine(x)
-    errs = [
-        approx.sup_norm_error(
-            approx.train_shallow(x, y, M, "sigmoid", steps=150, seed=0, spread="even"), sine, fine
-        )
-        for M in (2, 8, 32)
-    ]
-    # sigmoid networks get very accurate quickly, then training, not width, limits them:
-    # require a large gain over M = 2 and no real loss after that
-    assert errs[1] < 0.1 * errs[0] and errs[2] < 0.1 * errs[0], errs
-    assert errs[2] < 0.02, errs
-
-
-def test_sup_norm_error_of_random_features_decreases_with_width():
-    x, fine = approx.uniform_grid(200), approx.uniform_grid(2001)
-    errs = [
-        approx.sup_norm_error(
-            approx.random_features_fit(x, sine(x), M, "relu", spread="even"), sine, fine
-        )
-        for M in (4, 16, 64)
-    ]
-    assert errs[1] < 0.3 * errs[0] and errs[2] < 0.3 * errs[1], errs
+def test_sigmoid_staircase_error_shrinks_like_h_when_steps_sharpen():
+    errs = [error(approx.sigmoid_staircase(sine, K, 20.0 * K), sine) for K in [10, 20, 40, 80]]
+    ratios = np.array(errs[:-1]) / np.array(errs[1:])
+    assert np.all((ratios > 1.8) & (ratios < 2.2)), ratios  # halving h halves the error
+    assert errs[-1] < 2 * np.pi / (2 * 80)  # below max|f'| h / 2, the staircase's bound
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -127,48 +105,25 @@ def test_sup_norm_error_known_values():
     assert approx.sup_norm_error(sine, sine, grid) == 0.0
 
 
-def test_uniform_grid_and_loglog_slope():
+def test_uniform_grid():
     g = approx.uniform_grid(5, 2)
     assert g.shape == (25, 2) and g.min() == 0.0 and g.max() == 1.0
     assert len({tuple(p) for p in g}) == 25
-    M = np.array([2, 4, 8, 16, 32])
-    assert approx.loglog_slope(M, 3.0 * M**-1.5) == pytest.approx(-1.5)
-
-
-def test_targets_are_continuous_functions_on_the_cube():
-    for t in approx.TARGETS.values():
-        X = approx.uniform_grid(50 if t.d == 1 else 20, t.d)
-        y = t(X)
-        assert y.shape == (len(X),) and np.all(np.isfinite(y)) and t.formula
+    np.testing.assert_array_equal(approx.uniform_grid(3)[:, 0], [0.0, 0.5, 1.0])
 
 
 # ----------------------------------------------------------------------------- bad input
 
 
 def test_bad_input_errors_name_what_was_expected():
-    rng = np.random.default_rng(0)
     x = approx.uniform_grid(10)
-    with pytest.raises(ValueError, match="expected M to be an int >= 1"):
-        approx.random_features_fit(x, x[:, 0], 0)
-    with pytest.raises(ValueError, match=r"expected y of shape \(10,\)"):
-        approx.random_features_fit(x, np.ones(9), 3)
-    with pytest.raises(ValueError, match=r"expected x of shape"):
-        approx.train_shallow(np.ones(10), np.ones(10), 3)
-    with pytest.raises(ValueError, match="finite"):
-        approx.random_features_fit(x, np.full(10, np.nan), 3)
-    with pytest.raises(ValueError, match="spread"):
-        approx.random_hidden_weights(1, 3, rng, spread="grid")
-    with pytest.raises(TypeError, match="Generator"):
-        approx.random_hidden_weights(1, 3, 0)
-    with pytest.raises(ValueError, match="scale > 0"):
-        approx.random_hidden_weights(1, 3, rng, scale=-1.0)
-    with pytest.raises(ValueError, match="steps"):
-        approx.train_shallow(x, x[:, 0], 3, steps=-1)
-    with pytest.raises(TypeError, match="seed"):
-        approx.train_shallow(x, x[:, 0], 3, seed=True)
+    with pytest.raises(ValueError, match="expected K to be an int >= 1"):
+        approx.relu_interpolant(sine, 0)
+    with pytest.raises(ValueError, match="steepness > 0"):
+        approx.sigmoid_staircase(sine, 4, 0.0)
+    with pytest.raises(ValueError, match=r"expected f\(nodes\) of shape \(5,\)"):
+        approx.relu_interpolant(lambda X: X, 4)
     with pytest.raises(ValueError, match=r"expected g\(grid\) of shape"):
         approx.sup_norm_error(sine, lambda X: np.zeros(3), x)
-    with pytest.raises(ValueError, match=r"expected X of shape \(n, 2\)"):
-        approx.TARGETS["bump2d"](x)
-    with pytest.raises(ValueError, match="positive"):
-        approx.loglog_slope([1, 2], [0.1, 0.0])
+    with pytest.raises(ValueError, match="expected n to be an int >= 2"):
+        approx.uniform_grid(1)

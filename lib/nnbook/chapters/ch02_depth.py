@@ -150,18 +150,20 @@ def deep_sawtooth(k: int, dtype: Any = np.float64) -> MLP:
 def shallow_sawtooth(k: int) -> ShallowNet:
     """A shallow ReLU network with M = 2^k units that equals T^k exactly on [0, 1]:
 
-        f(x) = sum_{m=0}^{M-1} beta_m sigma(x - m / 2^k),
-        beta_0 = 2^k,  beta_m = (-1)^m 2^{k+1} for m >= 1,
+        f(x) = sum_{m=1}^M beta_m sigma(x - (m - 1) / 2^k),
+        beta_1 = 2^k,  beta_m = (-1)^(m-1) 2^{k+1} for m = 2, ..., M,
 
-    one unit per kink: unit 0 starts the first rising piece (slope 2^k) and unit m turns the
-    slope from +2^k to -2^k at a peak (m odd) or back at a valley (m even). (d + 2) M = 3 * 2^k
-    parameters.
+    one unit per kink: unit 1 starts the first rising piece (slope 2^k) and unit m turns the
+    slope from +2^k to -2^k at a peak (m even) or back at a valley (m odd). (d + 2) M = 3 * 2^k
+    parameters, and no output bias.
     """
     k = _check_k(k)
     M = 2**k
-    m = np.arange(M)
-    beta = np.where(m == 0, float(M), (-1.0) ** m * 2.0 * M)
-    return ShallowNet(np.ones((M, 1)), -m / M, beta, "relu", {"method": "construction", "k": k})
+    m = np.arange(1, M + 1)
+    beta = np.where(m == 1, float(M), (-1.0) ** (m - 1) * 2.0 * M)
+    return ShallowNet(
+        np.ones((M, 1)), -(m - 1) / M, beta, "relu", {"method": "construction", "k": k}
+    )
 
 
 # --------------------------------------------------------------------------- measuring
@@ -238,18 +240,18 @@ def sawtooth_sup_error(
 def shallow_knot_fit(x: Any, y: Any, M: int) -> ShallowNet:
     """A shallow ReLU network with M units and evenly spaced kinks, fitted by least squares:
 
-        f(x) = sum_{m=0}^{M-1} beta_m sigma(x - m / M),   beta = argmin sum_i (y_i - f(x_i))^2.
+        f(x) = sum_{m=1}^M beta_m sigma(x - (m - 1) / M),   beta = argmin sum_i (y_i - f(x_i))^2.
 
-    The hidden weights are fixed (w_m = 1, b_m = -m/M: one kink at each point m/M of
-    [0, 1)), so only beta is fitted, a linear least-squares problem (Chapter 1's H_linear with
-    well-placed features). ``x`` has shape ``(n, 1)`` or ``(n,)``, ``y`` shape ``(n,)``.
-    ``info["knots"]`` holds the kinks.
+    The hidden weights are fixed (w_m = 1, b_m = -(m - 1)/M: one kink at each point j/M of
+    [0, 1), j = 0, ..., M - 1), so only beta is fitted, a linear least-squares problem
+    (Chapter 1's H_linear with well-placed features). ``x`` has shape ``(n, 1)`` or
+    ``(n,)``, ``y`` shape ``(n,)``. ``info["knots"]`` holds the kinks.
     """
     x = _as_column(x)
     y = as_array(y, "y", shape=(x.shape[0],))
     M = positive_int(M, "M")
     knots = np.arange(M) / M
-    H = np.maximum(x - knots, 0.0)  # (n, M): h_m(x) = sigma(x - m/M)
+    H = np.maximum(x - knots, 0.0)  # (n, M): h_m(x) = sigma(x - (m - 1)/M)
     beta = least_squares_beta(H, y)
     return ShallowNet(np.ones((M, 1)), -knots, beta, "relu", {"method": "knots", "knots": knots})
 

@@ -8,8 +8,9 @@
 * :func:`load_default`, :func:`load_hitters`, :func:`load_nyse`, :func:`nyse_lagged`
   -- ISLP data sets, from verified CSV files (the ``ISLP`` package's copy offline, else a
   download).
-* :func:`make_spirals`, :func:`make_adding` -- generated problems (spiral arms; the adding
-  problem, a long-range task for sequence models).
+* :func:`make_spirals`, :func:`make_adding`, :data:`TARGETS` -- generated problems (spiral
+  arms; the adding problem, a long-range task for sequence models; continuous target
+  functions on [0, 1]^d for approximation experiments).
 
 Files are looked for in the data folder, :func:`data_dir` (``$NNBOOK_DATA`` if set),
 and the user cache, :func:`cache_dir` (``$XDG_CACHE_HOME/nnbook`` or ``~/.cache/nnbook``),
@@ -56,7 +57,7 @@ from .sequences import (
     make_adding,
 )
 from .spam import SPAM_FEATURES, SPAM_FILE, SPAM_MIRRORS, load_spam, read_spam
-from .synthetic import make_spirals
+from .synthetic import TARGETS, Target, make_spirals
 
 __all__ = [
     "ADDING_BASELINE_MSE",
@@ -79,6 +80,8 @@ __all__ = [
     "SPAM_FEATURES",
     "SPAM_FILE",
     "SPAM_MIRRORS",
+    "TARGETS",
+    "Target",
     "cache_dir",
     "data_dir",
     "draw_subset",

@@ -1,14 +1,20 @@
 """Generated data sets: small problems whose structure is known.
 
-``make_spirals`` draws K interleaved spiral arms, a classification problem that no linear
-model can solve.
+* :func:`make_spirals` draws K interleaved spiral arms, a classification problem that no
+  linear model can solve.
+* :data:`TARGETS` holds continuous target functions f*: [0, 1]^d -> R (:class:`Target`)
+  for regression and approximation experiments: ``"wiggle"`` (d = 1, smooth with one
+  kink) and ``"bump2d"`` (d = 2).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
-from .._util import as_rng, positive_float, positive_int
+from .._util import as_array, as_rng, positive_float, positive_int
 
 Array = np.ndarray
 
@@ -33,4 +39,46 @@ def make_spirals(
     return np.column_stack([r * np.sin(t), r * np.cos(t)]), y
 
 
-__all__ = ["make_spirals"]
+@dataclass(frozen=True)
+class Target:
+    """A continuous target function f*: [0, 1]^d -> R, with its formula (LaTeX) for display.
+
+    ``target(X)`` maps an ``(n_samples, d)`` array to ``(n_samples,)`` values.
+    """
+
+    name: str
+    d: int
+    f: Callable[[Array], Array]
+    formula: str
+
+    def __call__(self, X) -> Array:
+        X = as_array(X, "X", shape=(None, self.d))
+        return self.f(X)
+
+
+def _wiggle(X: Array) -> Array:
+    x = X[:, 0]
+    return np.sin(2 * np.pi * x) + 0.5 * np.abs(x - 0.6)
+
+
+def _bump2d(X: Array) -> Array:
+    r2 = (X[:, 0] - 0.35) ** 2 + (X[:, 1] - 0.6) ** 2
+    return np.exp(-r2 / 0.05) + 0.5 * np.sin(np.pi * X[:, 0]) * X[:, 1]
+
+
+#: name -> target function: "wiggle", f*(x) = sin(2 pi x) + |x - 0.6| / 2 on [0, 1], and
+#: "bump2d", f*(x) = exp(-||x - (0.35, 0.6)||^2 / 0.05) + sin(pi x_1) x_2 / 2 on [0, 1]^2.
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in [
+        Target("wiggle", 1, _wiggle, r"f^*(x) = \sin(2\pi x) + \tfrac12 |x - 0.6|"),
+        Target(
+            "bump2d",
+            2,
+            _bump2d,
+            r"f^*(x) = e^{-\|x - (0.35, 0.6)\|^2/0.05} + \tfrac12 \sin(\pi x_1)\, x_2",
+        ),
+    ]
+}
+
+__all__ = ["make_spirals", "Target", "TARGETS"]
