@@ -29,6 +29,38 @@ PALETTE: dict[str, str] = {
 }
 COLORS: list[str] = list(PALETTE.values())
 
+#: Line styles and markers to pair with colours: two series that differ only by colour cannot
+#: be told apart in a greyscale print or by many colour-blind readers, so series ``k`` is
+#: drawn with ``series_style(k)`` (colour, line style and marker together).
+LINESTYLES: list = ["-", "--", "-.", ":", (0, (5, 1.5, 1, 1.5, 1, 1.5)), (0, (1, 3))]
+MARKERS: list[str] = ["o", "s", "^", "D", "v", "P", "X", "*"]
+#: The series colours, in order: the Okabe-Ito colours with at least 3:1 contrast against
+#: the white background (WCAG 2.1 non-text contrast) come first; orange, sky blue and yellow
+#: (about 2.3:1, 2.3:1 and 1.3:1) only after them.
+SERIES_COLORS: list[str] = [
+    PALETTE[c]
+    for c in ("blue", "vermillion", "green", "purple", "black", "orange", "sky", "yellow")
+]
+
+
+def series_style(k: int, *, marker: bool = True, markevery: float = 0.1) -> dict:
+    """Keyword arguments for series ``k`` (0, 1, ...): ``ax.plot(x, y, **series_style(k))``.
+
+    Colour, line style and (with ``marker``) a marker all change with ``k``, so the series
+    stay distinct in greyscale. Markers are spaced ``markevery`` of the axes diagonal apart,
+    so that dense curves keep a light line.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"expected k to be an int >= 0, got {k!r}")
+    style = {
+        "color": SERIES_COLORS[k % len(SERIES_COLORS)],
+        "linestyle": LINESTYLES[k % len(LINESTYLES)],
+    }
+    if marker:
+        style.update(marker=MARKERS[k % len(MARKERS)], markevery=markevery, markersize=5)
+    return style
+
+
 STYLE: dict[str, object] = {
     "figure.figsize": (6.4, 3.6),
     "figure.dpi": 100,
@@ -124,6 +156,10 @@ def show(fig, alt: str, *, close: bool = True) -> None:
 __all__ = [
     "PALETTE",
     "COLORS",
+    "LINESTYLES",
+    "MARKERS",
+    "SERIES_COLORS",
+    "series_style",
     "STYLE",
     "use_style",
     "style",
@@ -147,14 +183,21 @@ def plot_history(
     mark_best: bool = True,
     label: str = "",
 ):
-    """Plot the training and validation curves of a ``nnbook.pytorch.train.History`` against the epoch.
+    """Plot the training and validation curves of a ``History`` (``nnbook.pytorch.train``).
+
+    The curves are drawn against the epoch.
 
     ``metric="loss"`` plots the loss R-hat (cross-entropy or mean squared error, whichever
     ``fit`` used); ``metric="error"`` the error (fraction misclassified, or the MSE again).
-    With a validation set and ``mark_best=True`` a dashed vertical line marks the epoch with
+    With a validation set and ``mark_best=True`` a dotted vertical line marks the epoch with
     the lowest validation value of the monitored quantity (``history.best_epoch``), the
     epoch that early stopping restores. ``label`` is prefixed to the legend entries (to
     overlay several runs). Returns the axes.
+
+    Training curves are solid and validation curves dashed. A single run is drawn in blue
+    (training) and vermillion (validation); overlaid runs (with ``label``) each get their own
+    colour and marker (:func:`series_style`; filled on the training curve, hollow on the
+    validation curve), so every curve can be told apart in greyscale.
     """
     if metric not in ("loss", "error"):
         raise ValueError(f"expected metric to be 'loss' or 'error', got {metric!r}")
@@ -171,15 +214,17 @@ def plot_history(
     }.get((metric, mse), "mean squared error")
     epochs = range(1, len(train) + 1)
     prefix = f"{label} " if label else ""
-    (line,) = ax.plot(epochs, train, label=f"{prefix}training")
+    if label:  # run k on these axes: its own colour and marker, for both of its curves
+        k = sum(1 for line in ax.get_lines() if line.get_gid() == "history-train")
+        style = series_style(k)
+        train_style = {**style, "linestyle": "-"}
+        val_style = {**style, "linestyle": "--", "markerfacecolor": "white"}
+    else:
+        train_style = {"color": PALETTE["blue"], "linestyle": "-"}
+        val_style = {"color": PALETTE["vermillion"], "linestyle": "--"}
+    ax.plot(epochs, train, label=f"{prefix}training", gid="history-train", **train_style)
     if len(val):
-        ax.plot(
-            epochs,
-            val,
-            linestyle="--" if label else "-",
-            color=None if not label else line.get_color(),
-            label=f"{prefix}validation",
-        )
+        ax.plot(epochs, val, label=f"{prefix}validation", gid="history-val", **val_style)
         best = getattr(history, "best_epoch", None)
         if mark_best and best is not None:
             ax.axvline(
@@ -200,7 +245,7 @@ def plot_history(
 __all__ += ["plot_history"]
 
 
-# --------------------------------------------------------------------------- plot_digits, plot_confusion_matrix
+# ------------------------------------------------------------- plot_digits, plot_confusion_matrix
 
 
 def plot_digits(
@@ -212,7 +257,7 @@ def plot_digits(
     cmap: str = "gray_r",
     size: float = 0.95,
 ):
-    """Show images as a grid of small grey-scale panels, one title per image; return ``(fig, axes)``.
+    """Show images as a grid of small grey-scale panels, one title each; return ``(fig, axes)``.
 
     ``images`` is ``(n, 784)`` (flattened 28 x 28 digits) or ``(n, h, w)``; pixel values are
     shown on their own scale (0..255 or [0, 1]), dark = ink with the default ``cmap="gray_r"``.
@@ -230,7 +275,8 @@ def plot_digits(
         arr = arr.reshape(len(arr), side, side)
     if arr.ndim != 3 or len(arr) == 0:
         raise ValueError(
-            f"expected a non-empty stack of images of shape (n, 784) or (n, 28, 28), got {arr.shape}"
+            "expected a non-empty stack of images of shape (n, 784) or (n, 28, 28), "
+            f"got {arr.shape}"
         )
     n = len(arr)
     if titles is not None and len(titles) != n:
@@ -258,8 +304,33 @@ def plot_digits(
     return fig, axes
 
 
+def relative_luminance(color) -> float:
+    """WCAG 2.1 relative luminance L of a colour (any matplotlib colour): 0 black, 1 white."""
+    from matplotlib.colors import to_rgb
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in to_rgb(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2.1 contrast ratio (L1 + 0.05) / (L2 + 0.05) of two colours, from 1 to 21."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_color(background) -> str:
+    """Black or white, whichever contrasts more with ``background`` (at least 4.58:1)."""
+    white = contrast_ratio("white", background)
+    return "white" if white > contrast_ratio(PALETTE["black"], background) else PALETTE["black"]
+
+
 def plot_confusion_matrix(C, ax=None, *, labels=None, cmap: str = "Blues"):
-    """Draw a confusion matrix C[k, m] (true class k in rows, predicted m in columns), with the counts written in.
+    """Draw a confusion matrix C[k, m] (true class k in rows, predicted m in columns).
+
+    The counts are written in the cells.
 
     The diagonal holds the correct predictions; the colour scale is set by the off-diagonal
     counts (the mistakes), which would otherwise be invisible next to the diagonal, and the
@@ -290,7 +361,7 @@ def plot_confusion_matrix(C, ax=None, *, labels=None, cmap: str = "Blues"):
             value = int(C[k, m])
             if value == 0 and k != m:
                 continue
-            dark = k != m and value > 0.6 * vmax
+            cell = im.cmap(im.norm(shown[k, m]))
             ax.text(
                 m,
                 k,
@@ -298,7 +369,7 @@ def plot_confusion_matrix(C, ax=None, *, labels=None, cmap: str = "Blues"):
                 ha="center",
                 va="center",
                 fontsize=7 if K > 5 else 9,
-                color="white" if dark else PALETTE["black"],
+                color=text_color(cell),
                 fontweight="bold" if k == m else "normal",
             )
         ax.add_patch(
@@ -315,7 +386,13 @@ def plot_confusion_matrix(C, ax=None, *, labels=None, cmap: str = "Blues"):
     return ax
 
 
-__all__ += ["plot_digits", "plot_confusion_matrix"]
+__all__ += [
+    "plot_digits",
+    "plot_confusion_matrix",
+    "relative_luminance",
+    "contrast_ratio",
+    "text_color",
+]
 
 
 # --------------------------------------------------------------------------- draw_mlp
@@ -331,7 +408,9 @@ def draw_mlp(
     layer_labels: bool = True,
     unit_text: bool = True,
 ):
-    """Draw the schematic of an MLP with layer widths ``sizes = [d, d_1, ..., d_L, K]``; return the axes.
+    """Draw the schematic of an MLP with layer widths ``sizes = [d, d_1, ..., d_L, K]``.
+
+    Returns the axes.
 
     Each layer is a column of units (circles): the input f_0 = x (d units), the hidden layers
     f_1, ..., f_L (d_l units each, f_{l+1} = sigma(W_l f_l + b_l)) and the output f(x) (K units);
