@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnbook.chapters import a2_rnns as A
-from nnbook.data.sequences import make_adding
 from nnbook.engine.autodiff import topological_order
 from nnbook.engine.rnn import RNN
+from nnbook.pytorch import sequences as seqs
 from nnbook.viz import plots
 
 FAST = settings(max_examples=20, deadline=None)
@@ -38,7 +38,7 @@ def n_params(module: torch.nn.Module) -> int:
     K=st.integers(1, 5),
 )
 def test_count_matches_torch(cell, d, M, K):
-    model = A.SequenceModel(cell, d, M, K)
+    model = seqs.SequenceModel(cell, d, M, K)
     assert A.count_parameters(cell, d, M, K) == n_params(model)
     layer = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell](d, M)
     assert A.count_parameters(cell, d, M, K) == n_params(layer) + n_params(torch.nn.Linear(M, K))
@@ -78,19 +78,6 @@ def test_counts_reject_bad_input():
 # --------------------------------------------------------------------------- models
 
 
-def test_sequence_model_output_types_and_seed():
-    X = torch.randn(4, 7, 3)
-    for cell in A.CELLS:
-        type1 = A.SequenceModel(cell, 3, 5, K=2, seed=1)
-        type2 = A.SequenceModel(cell, 3, 5, K=2, per_step=True, seed=1)
-        o_T, O = type1(X), type2(X)
-        assert o_T.shape == (4, 2) and O.shape == (4, 7, 2)
-        torch.testing.assert_close(O[:, -1], o_T)  # same seed: the same weights
-    state = torch.get_rng_state()
-    A.SequenceModel("gru", 3, 5, seed=3)
-    assert torch.equal(state, torch.get_rng_state())  # the global generator untouched
-
-
 def test_to_torch_and_back_compute_the_same_states():
     rng = np.random.default_rng(0)
     layer = RNN(3, 4, rng=rng)
@@ -98,12 +85,12 @@ def test_to_torch_and_back_compute_the_same_states():
     X = rng.standard_normal((2, 6, 3))
     H_torch, _ = A.to_torch_rnn(layer)(torch.tensor(X))
     np.testing.assert_allclose(layer.forward(X), H_torch.detach().numpy(), rtol=0, atol=1e-14)
-    model = A.SequenceModel("rnn", 3, 4, seed=0, dtype=torch.float64)
+    model = seqs.SequenceModel("rnn", 3, 4, seed=0, dtype=torch.float64)
     back = A.engine_rnn(model)
     H_model, _ = model.rnn(torch.tensor(X))
     np.testing.assert_allclose(back.forward(X), H_model.detach().numpy(), rtol=0, atol=1e-14)
     with pytest.raises(TypeError, match="cell='rnn'"):
-        A.engine_rnn(A.SequenceModel("gru", 3, 4))
+        A.engine_rnn(seqs.SequenceModel("gru", 3, 4))
     with pytest.raises(ValueError, match="activation"):
         A.to_torch_rnn(RNN(3, 4, "sigmoid"))
 
@@ -172,34 +159,8 @@ def test_geometric_mean():
 # --------------------------------------------------------------------------- training
 
 
-def test_training_learns_a_short_adding_problem():
-    task = make_adding(1000, 4, rng=0)
-    model = A.SequenceModel("gru", 2, 8, seed=0)
-    losses = A.train_sequence_model(model, task.X, task.y, steps=150, lr=1e-2, seed=0)
-    assert len(losses) == 150
-    assert np.mean(losses[-20:]) < 0.2 * np.mean(losses[:5])
-
-
-def test_training_is_seeded():
-    task = make_adding(200, 4, rng=1)
-    runs = []
-    for _ in range(2):
-        model = A.SequenceModel("rnn", 2, 4, seed=0)
-        runs.append(A.train_sequence_model(model, task.X, task.y, steps=10, seed=5))
-    assert runs[0] == runs[1]
-
-
-def test_adding_sweep_table():
-    table, models = A.adding_sweep([4], {"rnn": 3, "gru": 2}, n_train=64, n_test=32, steps=3)
-    assert list(table["cell"]) == ["Elman RNN", "GRU"] and set(models) == {("rnn", 4), ("gru", 4)}
-    np.testing.assert_allclose(table["MSE / baseline"], 6 * table["test MSE"])
-    assert list(table["parameters"]) == [A.count_parameters("rnn", 2, 3),
-                                         A.count_parameters("gru", 2, 2)]  # fmt: skip
-    assert table["accuracy"].between(0, 1).all()
-
-
 def test_input_sensitivity_matches_a_jacobian():
-    model = A.SequenceModel("lstm", 2, 3, seed=0)
+    model = seqs.SequenceModel("lstm", 2, 3, seed=0)
     X = np.random.default_rng(0).standard_normal((2, 5, 2))
     sens = A.input_sensitivity(model, X)
     assert sens.shape == (5,)
@@ -221,7 +182,7 @@ def test_figures_draw_distinguishable_series():
     styles = {(ln.get_marker(), ln.get_linestyle()) for ln in ax.get_lines()}
     assert len(styles) == 2 and ax.get_yscale() == "log"
     fig, axes = plots.figure(ncols=2)
-    table, _ = A.adding_sweep([4, 6], {"rnn": 2, "gru": 2}, n_train=32, n_test=16, steps=1)
+    table, _ = seqs.adding_sweep([4, 6], {"rnn": 2, "gru": 2}, n_train=32, n_test=16, steps=1)
     A.plot_adding_sweep(axes, table, 0.08)
     assert len({ln.get_marker() for ln in axes[0].get_lines()}) >= 2
     fig = A.draw_unrolled(3)
