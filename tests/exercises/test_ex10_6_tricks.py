@@ -723,3 +723,32 @@ def test_the_plotting_helpers_draw_every_series():
     ex.plot_partial_effects(axes, list("abcd"), grids, curves, curves, [np.arange(5.0)] * 4)
     assert all(len(ax.lines) == 3 for ax in axes.flat)
     plt.close(fig)
+
+
+def _effective_df(gam, X):
+    """tr((Z^T W Z + Pen)^{-1} Z^T W Z) of the fitted logistic regression, Z with intercept."""
+    Z = np.column_stack([np.ones(len(X)), gam.design(X)])
+    p = gam.predict_proba(X)[:, 1]
+    ZtWZ = Z.T @ (Z * (p * (1 - p))[:, None])
+    penalty = np.eye(Z.shape[1])
+    penalty[0, 0] = 0.0  # the intercept is not penalised
+    return np.trace(np.linalg.solve(ZtWZ + penalty, ZtWZ))
+
+
+def test_additive_logistic_agrees_with_pygam():
+    """pygam's LogisticGAM (installed with ISLP) fits the same kind of model with its own basis
+    and penalty scale. At about the same effective degrees of freedom of the joint fit, the
+    fitted logits must agree closely (not exactly)."""
+    pygam = pytest.importorskip("pygam")
+    X, y = _additive_data(n=600, seed=5)
+    gam = ex.AdditiveLogistic(df=4, n_knots=8).fit(X, y)
+    edf = _effective_df(gam, X)
+    fits = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for lam in (1.0, 3.0, 10.0, 30.0, 100.0):
+            fits.append(pygam.LogisticGAM(pygam.s(0) + pygam.s(1), lam=lam).fit(X, y))
+    theirs = min(fits, key=lambda f: abs(f.statistics_["edof"] - edf))
+    assert abs(theirs.statistics_["edof"] - edf) < 0.25 * edf
+    logit_theirs = ex.logit(theirs.predict_proba(X))
+    assert np.corrcoef(gam.decision_function(X), logit_theirs)[0, 1] > 0.98
