@@ -385,3 +385,159 @@ def test_bad_input_fails_with_a_message():
         sgd.compare_optimizers(MLP([3, 1]), X, y, {})
     with pytest.raises(ValueError, match="dropout"):
         sgd.torch_trajectory_gap(MLP([3, 4, 1], dropout=0.5), X, y, "sgd", lr=0.1)
+
+
+# --------------------------------------------------------------------------- shuffled epochs
+
+
+def tiny_problem(seed=0, N=4):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, 1))
+    return sgd.LeastSquaresRisk(x, x[:, 0] + 0.5 * rng.standard_normal(N))
+
+
+def test_with_replacement_and_the_first_step_are_unbiased_exactly():
+    risk = tiny_problem()
+    for eta in (0.1, 0.3):
+        fresh = sgd.enumerate_epochs(risk, [0.5], eta, replace=True)
+        shuffled = sgd.enumerate_epochs(risk, [0.5], eta)
+        assert fresh.bias.shape == shuffled.bias.shape == (4, 1)
+        np.testing.assert_allclose(fresh.bias, 0.0, atol=1e-14)
+        np.testing.assert_allclose(shuffled.bias[0], 0.0, atol=1e-14)
+        assert np.abs(shuffled.bias[1:]).max() > 1e-3  # the later steps of an epoch are not
+        assert shuffled.ends.shape == (24, 1) and fresh.ends.shape == (256, 1)
+
+
+def test_the_second_step_bias_of_a_shuffled_epoch_has_its_closed_form():
+    # B = 1, least squares in 1-D: grad R^(i)(theta) = a_i theta - c_i with a_i = x_i^2,
+    # c_i = x_i y_i. Given i_1, the next index is uniform on the other N - 1 samples, so
+    # E[g_1 - grad R(theta^(1))] = (1/N) sum_i (grad R(theta_i) - grad R^(i)(theta_i)) / (N - 1)
+    # with theta_i = theta0 - eta grad R^(i)(theta0), written out here.
+    risk, theta0, eta = tiny_problem(seed=3, N=5), 0.2, 0.25
+    x, y = risk.X[:, 0], risk.y
+    a, c, N = x**2, x * y, len(x)
+    theta1 = theta0 - eta * (a * theta0 - c)
+    full = a.mean() * theta1 - c.mean()
+    expected = np.mean((full - (a * theta1 - c)) / (N - 1))
+    bias = sgd.enumerate_epochs(risk, [theta0], eta).bias
+    assert bias[1, 0] == pytest.approx(expected, rel=1e-10)
+
+
+def test_enumeration_agrees_with_the_librarys_shuffled_epochs_by_monte_carlo():
+    risk, eta, n = tiny_problem(seed=1), 0.3, 20_000
+    exact = sgd.enumerate_epochs(risk, [0.0], eta).bias[:, 0]
+    rng = np.random.default_rng(0)
+    samples = np.empty((n, 4))
+    for r in range(n):
+        theta = np.zeros(1)
+        for k, idx in enumerate(optim.minibatches(4, 1, rng)):  # the epochs training uses
+            g = risk.grad(theta, idx)
+            samples[r, k] = (g - risk.grad(theta))[0]
+            theta = theta - eta * g
+    se = samples.std(axis=0) / np.sqrt(n)
+    assert np.all(np.abs(samples.mean(axis=0) - exact) < 4 * se + 1e-12)
+
+
+def test_an_epoch_is_one_gd_step_up_to_order_eta_squared():
+    risk = tiny_problem(seed=2)
+    gaps = []
+    for eta in (0.02, 0.002):
+        ends = sgd.enumerate_epochs(risk, [0.0], eta).ends
+        gaps.append(np.abs(ends - (0.0 - 4 * eta * risk.grad([0.0]))).max())
+    assert 70 < gaps[0] / gaps[1] < 130  # ten times smaller eta, about 100 times smaller error
+
+
+def test_enumerate_epochs_rejects_what_it_cannot_enumerate():
+    with pytest.raises(ValueError, match="divisible by B"):
+        sgd.enumerate_epochs(tiny_problem(N=5), [0.0], 0.1, B=2)
+    with pytest.raises(ValueError, match=r"N! or N\^N"):
+        sgd.enumerate_epochs(tiny_problem(N=9), [0.0], 0.1)
+    with pytest.raises(ValueError, match="theta0"):
+        sgd.enumerate_epochs(tiny_problem(), [0.0, 1.0], 0.1)
+
+
+# --------------------------------------------------------------------------- variance sweep
+
+
+def test_variance_by_batch_size_spans_1_to_N_and_matches_the_exact_formula():
+    X, y = regression_data(N=200, p=3, seed=3)
+    G = sgd.LeastSquaresRisk(X, y).per_sample_grads(np.zeros(3))
+    sweep = sgd.variance_by_batch_size(G, 12, 3000, rng=0)
+    assert sweep.B[0] == 1 and sweep.B[-1] == 200 and np.all(np.diff(sweep.B) > 0)
+    inside = sweep.B < 200
+    np.testing.assert_allclose(sweep.measured[inside], sweep.exact[inside], rtol=0.12)
+    sigma2 = np.mean(np.sum((G - G.mean(axis=0)) ** 2, axis=1))  # computed here
+    np.testing.assert_allclose(sweep.with_replacement, sigma2 / sweep.B, rtol=1e-12)
+    assert sweep.exact[-1] == 0.0
+
+
+# --------------------------------------------------------------------------- infinite width
+
+
+def test_infinite_width_std_for_relu_has_the_closed_form():
+    # relu(sqrt(q) xi): E f^2 = q/2 and E f = sqrt(q / (2 pi)); with gain2 = 2, q stays 2 q0
+    stds = sgd.infinite_width_std(2.0, "relu", 5)
+    np.testing.assert_allclose(stds, np.sqrt(2 * (0.5 - 1 / (2 * np.pi))), rtol=1e-6)
+    # Xavier (gain2 = 1): the variance halves each layer, the std shrinks by sqrt(1/2)
+    stds = sgd.infinite_width_std(1.0, "relu", 6)
+    np.testing.assert_allclose(stds[1:] / stds[:-1], np.sqrt(0.5), rtol=1e-6)
+
+
+def test_infinite_width_std_for_tanh_with_gain_1_decays_like_1_over_sqrt_2l():
+    stds = sgd.infinite_width_std(1.0, "tanh", 400)
+    l = np.arange(1, 401)
+    ratio = stds * np.sqrt(2 * l)
+    assert abs(ratio[-1] - 1) < 0.05  # q_l ~ 1 / (2 l) for large l
+    assert np.all(np.diff(stds) < 0)
+
+
+def test_infinite_width_std_matches_wide_layers_by_monte_carlo():
+    import scipy.integrate
+
+    # tanh, gain2 = 2, first layer: std f_1 from scipy's quadrature, independently
+    def density(x):
+        return np.exp(-(x**2) / 2) / np.sqrt(2 * np.pi)
+
+    second = scipy.integrate.quad(lambda x: np.tanh(np.sqrt(2) * x) ** 2 * density(x), -12, 12)[0]
+    assert sgd.infinite_width_std(2.0, "tanh", 1)[0] == pytest.approx(np.sqrt(second), rel=1e-6)
+    wide = sgd.activation_statistics("he", "tanh", depth=6, width=1024, n=300, rng=0)
+    np.testing.assert_allclose(wide.std, sgd.infinite_width_std(2.0, "tanh", 6), rtol=0.02)
+
+
+# --------------------------------------------------------------------------- tuning
+
+
+def test_final_loss_is_the_mean_of_the_last_records_and_inf_after_divergence():
+    trace = sgd.Trace(np.arange(7), np.arange(7.0), np.zeros(7), np.arange(7.0))
+    assert sgd.final_loss(trace) == pytest.approx(np.mean([2, 3, 4, 5, 6]))
+    assert sgd.final_loss(trace, last=2) == pytest.approx(5.5)
+    bad = trace._replace(loss=np.array([1.0, 2.0, np.inf, np.nan, 1.0, 1.0, 1.0]))
+    assert sgd.final_loss(bad) == np.inf
+
+
+def test_tune_learning_rate_extends_the_grid_until_the_best_is_bracketed():
+    X, y = regression_data(N=60, p=3, seed=5)
+    model = MLP([3, 1], init="zeros", rng=0)  # least squares: the loss is convex in theta
+    # starting far below a good rate, the grid must grow upwards
+    search = sgd.tune_learning_rate(model, X, y, "sgd", [0.01, 0.03], epochs=5, B=60, max_extra=6)
+    grid = list(search.traces)
+    assert grid == sorted(grid) and len(grid) > 2
+    assert grid[:4] == [0.01, 0.03, 0.1, 0.3]  # the half-decade grid
+    assert search.bracketed
+    finals = search.final_losses()
+    i = grid.index(search.best)
+    assert finals[grid[i - 1]] > finals[search.best] < finals[grid[i + 1]]
+    # with no extra runs allowed, the best sits at the edge and says so
+    short = sgd.tune_learning_rate(model, X, y, "sgd", [0.01, 0.03], epochs=5, B=60, max_extra=0)
+    assert short.best == 0.03 and not short.bracketed
+    # starting above the largest rate that works, the grid grows downwards
+    high = sgd.tune_learning_rate(model, X, y, "sgd", [3.0, 10.0], epochs=5, B=60, max_extra=6)
+    assert list(high.traces)[:2] == [0.3, 1.0] and high.bracketed
+
+
+def test_tune_learning_rate_counts_a_diverging_run_as_infinite():
+    X, y = regression_data(N=60, p=3, seed=6)
+    model = MLP([3, 1], init="zeros", rng=0)
+    search = sgd.tune_learning_rate(model, X, y, "sgd", [0.1, 0.3, 1e4], epochs=50, B=60)
+    assert search.final_losses()[1e4] == np.inf  # overflowed
+    assert search.best < 1e4

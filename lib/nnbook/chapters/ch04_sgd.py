@@ -16,12 +16,16 @@ it drives (the optimisers themselves live in :mod:`nnbook.engine.optim`):
   :func:`model_gradient` and :func:`per_sample_gradients` (any :class:`nnbook.engine.mlp.MLP`),
   :func:`sample_batches`, :func:`minibatch_gradients`, :func:`unbiasedness_check`, and the
   variance E||g_k - grad R^||^2 exactly (:func:`gradient_variance`) and by sampling
-  (:func:`sampled_variance`), with the finite-population correction (N - B) / (N - 1);
-* epochs: :func:`updates_per_epoch`;
+  (:func:`sampled_variance`), with the finite-population correction (N - B) / (N - 1), for a
+  range of batch sizes (:func:`variance_by_batch_size`);
+* epochs: :func:`updates_per_epoch`, and :func:`enumerate_epochs` (what a shuffled epoch's
+  later batches do to unbiasedness, by exact enumeration of all orders);
 * initialisation: :func:`symmetry_gap` and :func:`one_unit_equivalent` (the symmetry problem
-  of zero init), :func:`activation_statistics` (mean and std of f_l across depth);
+  of zero init), :func:`activation_statistics` (mean and std of f_l across depth) and
+  :func:`infinite_width_std` (the same std predicted by the variance recursion);
 * training: :func:`train_trace` (loss against updates, epochs and seconds),
-  :func:`compare_optimizers`, and :func:`torch_trajectory_gap` (our optimiser against
+  :func:`compare_optimizers`, :func:`tune_learning_rate` (a grid extended until its best
+  value is bracketed), and :func:`torch_trajectory_gap` (our optimiser against
   ``torch.optim`` on the same mini-batches).
 
 Arrays are ``(n_samples, n_features)``; parameter vectors theta and gradients are flat,
@@ -30,6 +34,7 @@ shape ``(p,)``, in the order of ``model.parameters()`` (W_0, b_0, ..., W_L, b_L,
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from math import ceil
@@ -61,6 +66,8 @@ __all__ = [
     "model_gradient",
     "per_sample_gradients",
     "updates_per_epoch",
+    "EpochEnumeration",
+    "enumerate_epochs",
     "sample_batches",
     "minibatch_gradients",
     "UnbiasednessCheck",
@@ -68,13 +75,19 @@ __all__ = [
     "finite_population_correction",
     "gradient_variance",
     "sampled_variance",
+    "VarianceSweep",
+    "variance_by_batch_size",
     "symmetry_gap",
     "one_unit_equivalent",
     "ActivationStats",
     "activation_statistics",
+    "infinite_width_std",
     "Trace",
     "train_trace",
     "compare_optimizers",
+    "LearningRateSearch",
+    "final_loss",
+    "tune_learning_rate",
     "torch_trajectory_gap",
 ]
 
@@ -322,6 +335,56 @@ def unbiasedness_check(
     return UnbiasednessCheck(mean, full, stderr, z, G.shape[0], int(B))
 
 
+# =========================================================================== shuffled epochs
+
+
+class EpochEnumeration(NamedTuple):
+    """What :func:`enumerate_epochs` returns, exactly (averages over every equally likely
+    epoch): ``bias[k]`` = E[g_k - grad R^(theta^(k))] and ``grad_norm[k]`` =
+    E||grad R^(theta^(k))|| for the K = N / B steps of the epoch (shapes ``(K, p)`` and
+    ``(K,)``), and ``ends``, the end point theta^(K) of every epoch (shape ``(n_epochs, p)``).
+    """
+
+    bias: Array
+    grad_norm: Array
+    ends: Array
+
+
+def enumerate_epochs(
+    risk: LeastSquaresRisk, theta0: Any, eta: float, B: int = 1, replace: bool = False
+) -> EpochEnumeration:
+    """One epoch of SGD, theta^(k+1) = theta^(k) - eta g_k from theta^(0), run on every
+    equally likely draw of its K = N / B batches, and the bias of g_k averaged over them:
+
+        bias[k] = E[g_k - grad R^(theta^(k))].
+
+    Without replacement (a shuffled epoch) the draws are the N! orders of the samples, cut
+    into batches of B; with ``replace=True``, the N^N sequences of K batches of B independent
+    uniform indices. If every batch is independent of theta^(k), every bias[k] is 0. An exact
+    enumeration: N! (or N^N) must stay below 50,000.
+    """
+    N, B = risk.N, _check_batch(risk.N, B, replace=False)[1]
+    n_draws = N**N if replace else np.prod(range(1, N + 1))
+    if N % B or n_draws > 50_000:
+        raise ValueError(
+            f"expected a small N divisible by B (N! or N^N <= 50,000), got N = {N}, B = {B}"
+        )
+    theta0 = as_array(theta0, "theta0", shape=(risk.p,))
+    eta = positive_float(eta, "eta")
+    draws = itertools.product(range(N), repeat=N) if replace else itertools.permutations(range(N))
+    K = N // B
+    bias, grad_norm, ends = np.zeros((K, risk.p)), np.zeros(K), []
+    for order in draws:
+        theta = theta0
+        for k in range(K):
+            g, full = risk.grad(theta, np.array(order[k * B : (k + 1) * B])), risk.grad(theta)
+            bias[k] += g - full
+            grad_norm[k] += np.linalg.norm(full)
+            theta = theta - eta * g
+        ends.append(theta)
+    return EpochEnumeration(bias / len(ends), grad_norm / len(ends), np.array(ends))
+
+
 # =========================================================================== variance
 
 
@@ -375,6 +438,35 @@ def sampled_variance(
         g = G[batches[start : start + chunk]].mean(axis=1)  # (chunk, p): one g_k per row
         total += float(np.sum((g - full) ** 2))
     return total / batches.shape[0]
+
+
+class VarianceSweep(NamedTuple):
+    """E||g_k - grad R^||^2 against the batch size (arrays of shape ``(n_sizes,)``): the
+    batch sizes ``B``, the Monte Carlo estimate ``measured``, the exact value without
+    replacement ``exact`` and with replacement ``with_replacement``."""
+
+    B: Array
+    measured: Array
+    exact: Array
+    with_replacement: Array
+
+
+def variance_by_batch_size(
+    G: Any, n_sizes: int, n_draws: int, rng: np.random.Generator | int | None
+) -> VarianceSweep:
+    """The variance of the mini-batch gradient for about ``n_sizes`` batch sizes from 1 to N,
+    evenly spaced on a log scale: measured by :func:`sampled_variance` (``n_draws`` batches
+    each) and exact by :func:`gradient_variance`. ``G`` holds the per-sample gradients."""
+    G, rng = _check_G(G), as_rng(rng)
+    N = G.shape[0]
+    sizes = np.unique(np.round(np.logspace(0, np.log10(N), positive_int(n_sizes, "n_sizes"))))
+    Bs = sizes.astype(int)
+    return VarianceSweep(
+        Bs,
+        np.array([sampled_variance(G, int(b), n_draws, rng) for b in Bs]),
+        np.array([gradient_variance(G, int(b)) for b in Bs]),
+        np.array([gradient_variance(G, int(b), replace=True) for b in Bs]),
+    )
 
 
 # =========================================================================== initialisation
@@ -517,6 +609,34 @@ def activation_statistics(
     return ActivationStats(np.array(means), np.array(stds), grad_stds, std_input, label, sigma.name)
 
 
+def infinite_width_std(gain2: float, activation: str, depth: int, q0: float = 1.0) -> Array:
+    """The std of f_1, ..., f_depth that the variance recursion predicts at infinite width.
+
+    With [W_l]_ij independent, mean 0 and d_l s^2 = ``gain2``, each z_{l+1} = W_l f_l is
+    Gaussian with variance q_{l+1} = gain2 E[f_l^2], so, with xi ~ N(0, 1),
+
+        q_1 = gain2 q_0,   q_{l+1} = gain2 E[sigma(sqrt(q_l) xi)^2],
+        std f_l = sqrt(E[sigma(sqrt(q_l) xi)^2] - E[sigma(sqrt(q_l) xi)]^2),
+
+    where q_0 = E[f_0^2] (1 for standard normal inputs). The expectations are sums over a fine
+    grid of xi in [-12, 12] weighted by the normal density (fine enough for a saturated tanh,
+    which is nearly a step). Xavier and LeCun at equal widths have gain2 = 1, He has
+    gain2 = 2. Returns shape ``(depth,)``.
+    """
+    gain2 = positive_float(gain2, "gain2")
+    sigma, depth = activations.get(activation), positive_int(depth, "depth")
+    xi = np.linspace(-12.0, 12.0, 48_001)
+    w = np.exp(-(xi**2) / 2)
+    w = w / w.sum()  # the weights of E[h(xi)], xi ~ N(0, 1)
+    q, stds = gain2 * positive_float(q0, "q0"), np.empty(depth)
+    for l in range(depth):
+        f = sigma.f(np.sqrt(q) * xi)
+        second, mean = w @ f**2, w @ f
+        stds[l] = np.sqrt(max(second - mean**2, 0.0))
+        q = gain2 * second
+    return stds
+
+
 # =========================================================================== training
 
 
@@ -634,6 +754,75 @@ def compare_optimizers(
             twin, X, y, opt, loss=loss, B=B, epochs=epochs, rng=rng, evals_per_epoch=evals_per_epoch
         )
     return out
+
+
+class LearningRateSearch(NamedTuple):
+    """What :func:`tune_learning_rate` returns: a :class:`Trace` per learning rate tried
+    (sorted), the best rate (lowest final loss, see :func:`final_loss`), and whether it is
+    bracketed: tried rates on both sides of it have a higher final loss."""
+
+    traces: dict[float, Trace]
+    best: float
+    bracketed: bool
+
+    def final_losses(self) -> dict[float, float]:
+        """The final loss of each run (:func:`final_loss`)."""
+        return {lr: final_loss(tr) for lr, tr in self.traces.items()}
+
+
+def final_loss(trace: Trace, last: int = 5) -> float:
+    """The mean of the ``last`` recorded losses of a run (the last 5 epochs with one record per
+    epoch), which damps the noise of a single epoch; inf if the run diverged."""
+    tail = trace.loss[-positive_int(last, "last") :]
+    return float(tail.mean()) if np.all(np.isfinite(tail)) else np.inf
+
+
+def _neighbour(lr: float, up: bool) -> float:
+    """The next rate on the grid ..., 0.01, 0.03, 0.1, 0.3, 1, ... (half a decade apart)."""
+    exponent = np.floor(np.log10(lr) + 1e-9)
+    leading = round(lr / 10**exponent)
+    if up:
+        return float(f"{(3 if leading < 3 else 10) * 10**exponent:.3g}")
+    return float(f"{(1 if leading > 1 else 0.3) * 10**exponent:.3g}")
+
+
+def tune_learning_rate(
+    model: MLP,
+    X: Any,
+    y: Any,
+    optimizer: str,
+    lrs: Any,
+    *,
+    max_extra: int = 4,
+    **train: Any,
+) -> LearningRateSearch:
+    """Train copies of ``model`` with ``optimizer`` at each learning rate in ``lrs``, and
+    while the best one (lowest :func:`final_loss`) is an end of the grid, try the next rate beyond
+    it on the grid ..., 0.01, 0.03, 0.1, 0.3, ... (at most ``max_extra`` more runs).
+
+    Every run starts from the same theta^(0) and sees the same batches
+    (:func:`compare_optimizers`, which gets ``train``: ``loss``, ``B``, ``epochs``, ``seed``).
+    A run whose loss overflows counts as an infinite loss.
+    """
+    lrs = sorted({positive_float(lr, "lr") for lr in lrs})
+    runs: dict[float, Trace] = {}
+
+    def run(lr: float) -> None:
+        with np.errstate(all="ignore"):
+            setting = {"run": (optimizer, {"lr": lr})}
+            runs[lr] = compare_optimizers(model, X, y, setting, **train)["run"]
+
+    for lr in lrs:
+        run(lr)
+    for _ in range(positive_int(max_extra, "max_extra", minimum=0)):
+        grid = sorted(runs)
+        best = min(grid, key=lambda lr: final_loss(runs[lr]))
+        if best not in (grid[0], grid[-1]):
+            break
+        run(_neighbour(best, up=best == grid[-1]))
+    grid = sorted(runs)
+    best = min(grid, key=lambda lr: final_loss(runs[lr]))
+    return LearningRateSearch({lr: runs[lr] for lr in grid}, best, best not in (grid[0], grid[-1]))
 
 
 def _torch_loss(loss: Loss):
