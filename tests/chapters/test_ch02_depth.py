@@ -127,6 +127,12 @@ def test_hidden_states_of_a_random_mlp():
 def test_shallow_construction_with_two_to_the_k_units_is_exact(k):
     net = depth.shallow_sawtooth(k)
     assert 2**k == net.M
+    # units m = 1..M with kinks (m - 1)/2^k: the first starts the rise with slope 2^k, each
+    # further one changes the slope by -+2^{k+1}; read off the slopes of T^k on the cells
+    cells = np.arange(2**k + 1) / 2**k
+    slopes = np.diff(composed_tent(cells, k)) * 2**k
+    np.testing.assert_allclose(np.cumsum(net.beta), slopes)
+    np.testing.assert_allclose(-net.b, cells[:-1])
     x = np.linspace(0, 1, 2**12 + 1)
     assert np.max(np.abs(net(x[:, None]) - composed_tent(x, k))) < 1e-12 * 2**k
 
