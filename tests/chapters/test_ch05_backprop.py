@@ -131,6 +131,51 @@ def test_a_wrong_derivative_is_caught():
     assert relative_error(wrong[0], grads[0]) > 1e-2
 
 
+# ------------------------------------------------- the library's batched backward pass (Chapter 5)
+
+TORCH_LOSSES = {
+    "squared_error": lambda out, y: 0.5 * ((out - y) ** 2).sum() / out.shape[0],
+    "cross_entropy": lambda out, y: torch.nn.functional.cross_entropy(out, y),
+    "bce": lambda out, y: torch.nn.functional.binary_cross_entropy_with_logits(out, y),
+}
+
+
+@pytest.mark.parametrize(
+    "sizes, sigma, loss_name",
+    [
+        ([5, 8, 3], "tanh", "squared_error"),
+        ([4, 16, 16, 3], "relu", "cross_entropy"),
+        ([6, 10, 10, 10, 1], "sigmoid", "bce"),
+        ([3, 12, 7, 2], "gelu", "squared_error"),
+        ([2, 9, 9, 4], "leaky_relu", "cross_entropy"),
+    ],
+)
+def test_the_library_gradients_match_finite_differences_and_torch(sizes, sigma, loss_name):
+    """The table Chapter 5 used to print for five networks: MLP.backward against central
+    finite differences and against autograd on a float64 copy, every parameter."""
+    from nnbook.engine.gradcheck import gradient_errors
+    from nnbook.pytorch.convert import mlp_to_torch
+
+    rng = np.random.default_rng(len(sizes) * 10 + sizes[0])
+    model = MLP(sizes, activation=sigma, rng=rng)
+    for lin in model.linears:  # non-zero biases
+        lin.b.data[:] = 0.1 * rng.standard_normal(lin.b.data.shape)
+    n, K = 16, sizes[-1]
+    X = rng.standard_normal((n, sizes[0]))
+    if loss_name == "cross_entropy":
+        y = rng.integers(0, K, n)
+    elif loss_name == "bce":
+        y = rng.integers(0, 2, (n, K)).astype(float)
+    else:
+        y = rng.standard_normal((n, K))
+    fd_errors = gradient_errors(model, loss_name, X, y)  # also leaves the backprop grads in .grad
+    seq = mlp_to_torch(model)
+    TORCH_LOSSES[loss_name](seq(torch.from_numpy(X)), torch.from_numpy(y)).backward()
+    for ours, theirs in zip(model.parameters(), seq.parameters()):
+        assert fd_errors[ours.name] < 1e-6, ours.name
+        assert relative_error(ours.grad, theirs.grad.numpy()) < 1e-12, ours.name
+
+
 # ---------------------------------------------------------------------------- p_{L+1}
 
 
