@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from sklearn.linear_model import Ridge
 
-from nnbook.chapters import ch06_regularization as reg
+from nnbook.engine import linear
 from nnbook.exercises import ex10_5_dropout as ex
 from nnbook.exercises.checks import CheckFailed
 
@@ -183,7 +183,7 @@ def test_the_library_validates_its_inputs(call, error):
 def test_exact_expected_loss_matches_chapter_6s_closed_form(d, p, seed):
     g = np.random.default_rng(seed)
     w, h, y_star = g.normal(size=d), g.normal(size=d), float(g.normal())
-    closed = reg.expected_dropout_loss(w, h[None, :], [y_star], phi=1 - p)[0]
+    closed = linear.expected_dropout_loss(w, h[None, :], [y_star], phi=1 - p)[0]
     assert math.isclose(ex.exact_expected_loss(w, h, y_star, p), closed, rel_tol=1e-10)
 
 
@@ -212,7 +212,7 @@ def test_exact_dropout_minimiser_matches_chapter_6_and_sklearn(N, d, p):
     X = g.normal(size=(N, d)) * g.uniform(0.1, 5.0, size=d)
     y = g.normal(size=N)
     w = ex.exact_dropout_minimiser(X, y, p)
-    np.testing.assert_allclose(w, reg.dropout_ridge(X, y, phi=1 - p), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(w, linear.dropout_ridge(X, y, phi=1 - p), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(w, _ridge_via_sklearn(X, y, p), rtol=1e-8, atol=1e-12)
 
 
@@ -486,7 +486,7 @@ def _minimiser_augmented(X, y, p):
     [
         _minimiser_augmented,
         _ridge_via_sklearn,
-        lambda X, y, p: reg.dropout_ridge(X, y, phi=1 - p),
+        lambda X, y, p: linear.dropout_ridge(X, y, phi=1 - p),
         lambda X, y, p: np.linalg.inv(X.T @ X + np.diag(np.diag(X.T @ X)) * (1 - p) / p) @ X.T @ y,
     ],
     ids=["augmented-lstsq", "sklearn", "chapter-6", "inverse"],
