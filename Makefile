@@ -1,6 +1,8 @@
 # Neural Networks: Fundamentals — build, test and maintain the book.
+#   make lab               JupyterLab in the book's environment, opened at the landing page
 #   make book              build the site into _build/html (runs the notebooks the cache lacks)
 #   make book SOLUTIONS=0  the same, without the solutions part
+#   make pdf               the whole book as one PDF, _build/pdf/book.pdf (SOLUTIONS=0 works too)
 #   make test              the whole test suite (unit tests, notebooks, sync, site, browser)
 #   make page PAGES="chapters/ch05_backpropagation"   build only these pages (and the landing page)
 #   make sync              regenerate setup cells, exercises/, the .ipynb pairs and the library reference
@@ -9,8 +11,18 @@
 #   make check             lint and check-sync together (what to run before a commit)
 #   make format            ruff-format and ruff-fix everything, the notebooks' code cells included, then sync
 #   make bench             benchmarks (copy the printed results into BENCHMARKS.md)
+#   make clean             remove the build outputs (_build); keeps .venv
+#   make distclean         remove .venv too (the next command installs again)
+#
+# Every command runs in .venv, which the first one creates with Python 3.11 and fills from
+# requirements.txt (a few minutes, once). The pins are tested on 3.11 only; PyTorch 2.13 on
+# 3.12 is untested here. To try another version anyway: make book PYTHON=python3.12 PYTHON_VERSION=3.12
 
-PYTHON ?= python3
+PYTHON_VERSION := 3.11
+# python3.11 when it is on the PATH, else python3 (its version is checked before .venv is made)
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || echo python3)
+endif
 VENV ?= .venv
 BIN := $(VENV)/bin
 SOLUTIONS ?= 1
@@ -18,16 +30,52 @@ JOBS ?= 2
 # Quiet, deterministic, offline-friendly defaults for every command below.
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export NNBOOK_PROGRESS ?= 0
 
-.PHONY: book page test sync check-sync lint check format bench clean install
+.PHONY: book page pdf lab test sync check-sync lint check format bench clean distclean install FORCE
 
-$(BIN)/.installed: requirements.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# The Python .venv was made with (its pyvenv.cfg says); a .venv of another version is rebuilt.
+VENV_PYTHON := $(shell sed -n -E 's/^version(_info)? *= *([0-9]+\.[0-9]+).*/\2/p' $(VENV)/pyvenv.cfg 2>/dev/null)
+ifneq ($(VENV_PYTHON),)
+ifneq ($(VENV_PYTHON),$(PYTHON_VERSION))
+$(BIN)/.installed: FORCE
+endif
+endif
+
+# 1. Python: a .venv of the wrong version is removed; a new one needs PYTHON to be 3.11.
+# 2. The pinned environment (requirements.txt), announced, since the first time takes minutes.
+# 3. The kernelspec of .venv starts kernels with CurveZMQ keys (tools/kernel/nnbook_kernel.py):
+#    no "Kernel is running over TCP without encryption" warning from every notebook run.
+# 4. JupyterLab in .venv opens the .md pages as notebooks (Jupytext as their default viewer)
+#    and starts their kernel without asking: binder/jupyterlab-settings.json, as on Binder.
+$(BIN)/.installed: requirements.txt pyproject.toml tools/kernel/pyproject.toml binder/jupyterlab-settings.json
+	@if [ -n "$(VENV_PYTHON)" ] && [ "$(VENV_PYTHON)" != "$(PYTHON_VERSION)" ]; then \
+		echo "$(VENV) was made with Python $(VENV_PYTHON), but the book needs $(PYTHON_VERSION): removing it to start again."; \
+		rm -rf $(VENV); fi
+	@if [ ! -x $(BIN)/python ]; then \
+		found=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo "not found"); \
+		if [ "$$found" != "$(PYTHON_VERSION)" ]; then \
+			echo "The book needs Python $(PYTHON_VERSION), but $(PYTHON) is: $$found." >&2; \
+			echo "Install Python $(PYTHON_VERSION) (python.org, your package manager, pyenv, or: uv python install $(PYTHON_VERSION))," >&2; \
+			echo "then run: make $(or $(MAKECMDGOALS),install) PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; \
+			exit 1; fi; \
+		echo "Creating $(VENV) with $(PYTHON) (Python $$found)."; \
+		$(PYTHON) -m venv $(VENV) && touch $(VENV)/.new; fi
+	@if [ -f $(VENV)/.new ]; then \
+		echo "Installing the book's environment into $(VENV) (requirements.txt: PyTorch, SciPy, Jupyter Book,"; \
+		echo "JupyterLab...). The first time this downloads about 1 GB and takes a few minutes (about 2 with a"; \
+		echo "fast connection); later commands reuse it."; \
+	else echo "requirements.txt or pyproject.toml changed: updating $(VENV)."; fi
 	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e tools/kernel
+	@$(BIN)/python -m nnbook_kernel
+	@mkdir -p $(VENV)/etc/jupyter/labconfig
+	@cp binder/jupyterlab-settings.json $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
+	@rm -f $(VENV)/.new
 	@touch $@
 
 install: $(BIN)/.installed
+
+FORCE:
 
 ifeq ($(SOLUTIONS),0)
 TOC := _build/toc-no-solutions.yml
@@ -35,13 +83,19 @@ else
 TOC := _toc.yml
 endif
 
+# Builds and tests run the notebooks quietly (no progress bars) and on the CPU: NNBOOK_DEVICE=cpu
+# makes the PyTorch code's device "auto" the CPU even where a GPU exists, so the printed numbers
+# are the same on every machine (`make lab` leaves both alone: a reader's GPU is welcome there).
 # Notebooks run in kernels with one BLAS/OpenMP thread each, JOBS kernels at a time (the local
-# Sphinx extension executes what the cache lacks before Sphinx reads the pages), so that two
-# kernels on two cores do not oversubscribe them; the numbers do not depend on JOBS.
-book page: export OMP_NUM_THREADS := 1
-book page: export MKL_NUM_THREADS := 1
-book page: export OPENBLAS_NUM_THREADS := 1
-book page: export NNBOOK_EXECUTE_JOBS := $(JOBS)
+# Sphinx extension executes what the cache lacks before Sphinx reads the pages; nbmake runs one
+# per pytest worker), so that two kernels on two cores do not oversubscribe them (which slows
+# PyTorch by 10x or more); the numbers do not depend on JOBS. Benchmarks do not set this.
+book page pdf test: export NNBOOK_PROGRESS ?= 0
+book page pdf test: export NNBOOK_DEVICE := cpu
+book page pdf test: export OMP_NUM_THREADS := 1
+book page pdf test: export MKL_NUM_THREADS := 1
+book page pdf test: export OPENBLAS_NUM_THREADS := 1
+book page pdf: export NNBOOK_EXECUTE_JOBS := $(JOBS)
 
 # Executed outputs are cached in _build/.jupyter_cache/<digest of lib/ and the pins>: after a
 # prose edit only that page is rebuilt, from its cached outputs; after a code edit that
@@ -52,8 +106,25 @@ book: $(BIN)/.installed
 	@if [ "$(SOLUTIONS)" = "0" ]; then rm -rf _build/html _build/.doctrees; \
 		$(BIN)/python tools/booktool.py toc --no-solutions $(TOC); fi
 	$(BIN)/jupyter-book build . --toc $(TOC) -W -n --keep-going
+	@$(BIN)/python tools/pdf.py publish --site _build/html
 	@echo
 	@echo "Open $(CURDIR)/_build/html/index.html"
+
+# The whole book as one PDF, _build/pdf/book.pdf (tools/pdf.py): Jupyter Book's single-page HTML
+# build, from the execution cache `make book` fills (a notebook it lacks runs first), printed
+# by headless Chromium once MathJax is done. SOLUTIONS=0 leaves the solutions out. The PDF is
+# then copied into the site (_build/html/book.pdf, where the sidebar's link points) when the
+# site holds the same pages; `make book` copies an existing PDF the same way.
+pdf: $(BIN)/.installed
+	$(BIN)/python tools/booktool.py check
+	@if [ "$(SOLUTIONS)" = "0" ]; then $(BIN)/python tools/booktool.py toc --no-solutions $(TOC); fi
+	$(BIN)/python tools/pdf.py build --toc $(TOC) --output _build/pdf/book.pdf
+	@$(BIN)/python tools/pdf.py publish --site _build/html
+
+# JupyterLab in the book's environment, opened at the landing page; the chapters' .md sources
+# open as notebooks (Run > Run All Cells runs one). More options: make lab LAB_ARGS="--port 8890"
+lab: $(BIN)/.installed
+	$(BIN)/jupyter lab intro.md $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # One or a few pages only, for authors: the landing page plus PAGES, executed, with -W -n.
 # A reference to a page left out is a warning (and fails): list that page too.
@@ -70,11 +141,6 @@ page: $(BIN)/.installed
 		| grep -v -i -E "(intro|reference/library)\.md:.*unknown (source )?document"
 	@echo "Open $(CURDIR)/_build/page-$(PAGE_NAME)/_build/html/$(firstword $(PAGES)).html"
 
-# Tests run several kernels at once on 2 cores: one BLAS/OpenMP thread each avoids
-# oversubscription (which slows PyTorch by 10x or more). Benchmarks do not set this.
-test: export OMP_NUM_THREADS := 1
-test: export MKL_NUM_THREADS := 1
-test: export OPENBLAS_NUM_THREADS := 1
 test: $(BIN)/.installed
 	@# A lint error fails the tests (and CI) before anything slow runs.
 	$(RUFF_CHECK)
@@ -117,3 +183,6 @@ bench: $(BIN)/.installed
 
 clean:
 	rm -rf _build .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV)

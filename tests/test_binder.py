@@ -33,6 +33,10 @@ from packaging.utils import canonicalize_name
 INTERFACE = ("jupyterlab", "jupytext", "ipykernel")
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 NOTEBOOK_FOLDERS = ("chapters", "exercises", "solutions")
+#: JupyterLab's defaults for the book (Binder's postBuild and `make install` copy them).
+LAB_SETTINGS = "jupyterlab-settings.json"
+LABCONFIG = "~/.jupyter/labconfig/default_setting_overrides.json"
+DOCMANAGER = "@jupyterlab/docmanager-extension:plugin"
 BINDER_FILES = ("binder", "requirements.txt", "pyproject.toml", "Makefile")
 
 
@@ -57,6 +61,10 @@ def read_options(path: Path) -> list[str]:
         for line in path.read_text().splitlines()
         if line.strip().startswith("-") and not line.strip().startswith("-e")
     ]
+
+
+def lab_settings(root: Path) -> dict:
+    return json.loads((root / "binder" / LAB_SETTINGS).read_text())
 
 
 def makefile_python(root: Path) -> str:
@@ -200,8 +208,13 @@ def binder_problems(root: Path) -> list[str]:
         problems.append("binder/postBuild is missing or not executable")
     if not re.search(r"^python -m pip install --no-deps -e \.$", text, re.M):
         problems.append("binder/postBuild does not install nnbook (pip install --no-deps -e .)")
-    if not re.search(r"^jupytext-config set-default-viewer\b.*\bmarkdown\b", text, re.M):
-        problems.append("binder/postBuild does not make Jupytext the viewer of .md files")
+    if not re.search(rf"^cp binder/{LAB_SETTINGS} {LABCONFIG}$", text, re.M):
+        problems.append(f"binder/postBuild does not install {LAB_SETTINGS} as {LABCONFIG}")
+    viewers = lab_settings(root).get(DOCMANAGER, {}).get("defaultViewers", {})
+    if viewers.get("markdown") != "Jupytext Notebook":
+        problems.append(f"{LAB_SETTINGS} does not make Jupytext the viewer of .md files")
+    if "python" in viewers:
+        problems.append(f"{LAB_SETTINGS} opens .py files as notebooks (the library's too)")
     return problems
 
 
@@ -220,17 +233,18 @@ def test_the_book_imports_what_binder_must_provide(root):
     assert {"numpy", "torch", "matplotlib", "pandas", "sklearn", "IPython"} <= set(imports)
 
 
-def test_postbuild_viewer_setting_opens_markdown_as_a_notebook(root, tmp_path):
-    """Run postBuild's jupytext-config line against an empty Jupyter config folder."""
+def test_postbuild_installs_the_lab_settings(root, tmp_path):
+    """Run postBuild's JupyterLab lines in an empty home; JupyterLab reads what they write."""
     text = (root / "binder" / "postBuild").read_text()
-    line = next(x for x in text.splitlines() if x.startswith("jupytext-config"))
-    cmd = [str(Path(sys.executable).parent / "jupytext-config"), *line.split()[1:]]
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path)}
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
-    written = json.loads((tmp_path / "labconfig" / "default_setting_overrides.json").read_text())
-    viewers = written["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
-    assert viewers["markdown"] == "Jupytext Notebook"
-    assert "python" not in viewers, "the library's .py files must still open as files"
+    lines = [x for x in text.splitlines() if "labconfig" in x and not x.startswith("#")]
+    subprocess.run(
+        ["bash", "-c", "\n".join(lines)],
+        cwd=root,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=True,
+    )
+    written = tmp_path / ".jupyter" / "labconfig" / "default_setting_overrides.json"
+    assert json.loads(written.read_text()) == lab_settings(root)
 
 
 # ------------------------------------------------------------------ the checks can fail
@@ -281,7 +295,13 @@ def test_a_new_import_binder_lacks_is_reported(tampered):
 
 def test_the_cpu_index_and_the_viewer_are_required(tampered):
     _edit(tampered / "binder" / "requirements.txt", f"--extra-index-url {TORCH_CPU_INDEX}", "")
-    _edit(tampered / "binder" / "postBuild", "jupytext-config set-default-viewer", "true")
+    _edit(
+        tampered / "binder" / LAB_SETTINGS,
+        '"markdown": "Jupytext Notebook"',
+        '"markdown": "Editor"',
+    )
     problems = binder_problems(tampered)
     assert any("CPU torch index" in p for p in problems)
-    assert any("viewer" in p for p in problems)
+    assert any("viewer of .md" in p for p in problems)
+    _edit(tampered / "binder" / "postBuild", f"cp binder/{LAB_SETTINGS}", "true")
+    assert any(f"install {LAB_SETTINGS}" in p for p in binder_problems(tampered))
