@@ -431,6 +431,7 @@ class Simulation:
         home = self.work / name
         runtime = fresh_runtime(self.venv, home / "venv")
         copy = prepare_notebook(notebook, home / "content" / notebook.name, self.url)
+        (home / "home").mkdir()
         env = dict(self.env)
         env.update(
             HOME=str(home / "home"),

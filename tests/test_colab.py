@@ -577,3 +577,55 @@ def test_the_setup_cell_is_pointed_at_the_clone_and_nothing_else_changes(root, t
     changed = [i for i, (a, b) in enumerate(zip(old.cells, new.cells)) if a.source != b.source]
     assert len(changed) == 1 and old.cells[changed[0]].source.startswith(booktool.SETUP_MARKER)
     assert f'    url = "{url}"' in new.cells[changed[0]].source.split("\n")
+
+
+def _imports(code: str) -> set[str]:
+    """Top-level modules a code cell imports (magics and shell lines skipped)."""
+    import ast
+
+    lines = [line for line in code.split("\n") if not line.lstrip().startswith(("%", "!"))]
+    found = set()
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_page_declares_what_it_needs_beyond_nnbook(root):
+    """A page's setup cell installs nnbook (and so its dependencies) and what the page declares.
+
+    Every module a page imports must come with Python, the kernel (IPython), nnbook's own
+    dependencies (pyproject.toml), or a package the page declares in its front matter
+    (``nnbook: requires: [...]``). A dependency of a dependency does not count: torch needs
+    sympy today, but a page that uses sympy says so.
+    """
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    from packaging.requirements import Requirement
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    provided = {norm(Requirement(r).name) for r in project["dependencies"]}
+    provided |= {"nnbook", "ipython", "ipykernel"}
+    modules = packages_distributions()
+    problems = []
+    for md in booktool.notebook_sources(root):
+        nb = booktool.read_md(md)
+        declared = {norm(Requirement(r).name) for r in booktool.page_requires(nb.metadata, md.name)}
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        for module in sorted(set().union(*map(_imports, code))):
+            if module in sys.stdlib_module_names or module == "nnbook":
+                continue
+            dists = {norm(d) for d in modules.get(module, [module])}
+            if not dists & (provided | declared):
+                problems.append(
+                    f"{md.relative_to(root)} imports {module} ({', '.join(sorted(dists))}): "
+                    f'declare it in its front matter (nnbook: requires: ["{min(dists)}"])'
+                )
+    assert not problems, "\n".join(problems)
