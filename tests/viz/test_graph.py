@@ -122,3 +122,25 @@ def test_draw_graph_draws_two_arrows_for_a_square():
         assert len(_gids(fig, "value:")) == 2
     finally:
         plt.close(fig)
+
+
+def test_leaves_inner_nodes_and_the_output_differ_by_border_not_only_by_colour():
+    o, v = _neuron()
+    fig = draw_graph(o)
+    try:
+        boxes = {
+            a.get_gid(): a for a in fig.axes[0].patches if (a.get_gid() or "").startswith("value:")
+        }
+        style = {
+            name: (
+                boxes[f"value:{id(node)}"].get_linestyle(),
+                boxes[f"value:{id(node)}"].get_linewidth(),
+            )
+            for name, node in {**v, "o": o}.items()
+        }
+        leaves = {style[k] for k in ("x1", "x2", "w1", "w2", "b")}
+        assert len(leaves) == 1 and next(iter(leaves))[0] == "--"
+        assert style["n"][0] == "-" and style["o"][0] == "-"
+        assert style["o"][1] > style["n"][1]  # the output's border is thicker
+    finally:
+        plt.close(fig)

@@ -156,7 +156,14 @@ def _draw_nodes(ax: Any, g: _Geometry, node: Any, output: Any) -> None:
     from .plots import PALETTE
 
     x0, y0 = g.xy(id(node))
-    face = "#fbe9c4" if not node._prev else ("#cdeee2" if node is output else "#d7ecf8")
+    # Leaves, inner nodes and the output differ by border as well as by fill, so that the
+    # three kinds stay apart in greyscale: dashed for leaves, thick for the output.
+    if not node._prev:
+        face, style, width = "#fbe9c4", "--", 0.9
+    elif node is output:
+        face, style, width = "#cdeee2", "-", 2.0
+    else:
+        face, style, width = "#d7ecf8", "-", 0.8
     box = FancyBboxPatch(
         (x0 - g.box_w / 2, y0 - g.box_h / 2),
         g.box_w,
@@ -164,7 +171,8 @@ def _draw_nodes(ax: Any, g: _Geometry, node: Any, output: Any) -> None:
         boxstyle="round,pad=0,rounding_size=0.08",
         facecolor=face,
         edgecolor=PALETTE["black"],
-        linewidth=0.8,
+        linewidth=width,
+        linestyle=style,
         gid=f"value:{id(node)}",
     )
     ax.add_patch(box)
