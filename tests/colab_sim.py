@@ -258,7 +258,13 @@ def stage_data(folder: Path) -> dict:
     for name, remote in islp.ISLP_FILES.items():
         path = fetch(remote, (), download=False, sources=islp._bundled(name))  # ISLP's own bytes
         shutil.copy(path, folder / remote.name)
-    shutil.copy(fetch(spam.SPAM_FILE, (), download=False), folder)  # the UCI file, byte for byte
+    try:
+        shutil.copy(fetch(spam.SPAM_FILE, (), download=False), folder)  # the UCI file, as is
+    except DataUnavailableError as exc:
+        raise RuntimeError(
+            "the simulation serves the spam data from this machine's copy: set NNBOOK_DATA to "
+            f"the folder that holds spambase.data (CI: ../shared/data)\n{exc}"
+        ) from exc
     plan: dict = {"mnist_files": None}
     try:
         for remote in mnist.MNIST_FILES.values():

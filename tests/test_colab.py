@@ -163,9 +163,10 @@ y = 1
 $$ (eq-y)
 ```
 
+(thm-target)=
 ```{prf:theorem} Unlabelled
 
-True.
+True, as {ref}`thm-target` says.
 ```
 
 ```{prf:algorithm} Unnumbered
@@ -286,7 +287,8 @@ def test_boxes_become_numbered_quotes_as_on_the_site(site):
     out = _convert(site, "chapters/one")
     assert "> **Definition 1.1 (A thing)**\n>\n> It is $x$.\n" in out
     assert "> **Definition 1.2 (Another)**\n>\n> $$\n> y = 1\n> $$\n" in out  # label dropped
-    assert "> **Theorem 1.1 (Unlabelled)**\n>\n> True." in out  # its own counter
+    assert "> **Theorem 1.1 (Unlabelled)**\n>\n> True, as [Theorem 1.1 (Unlabelled)](" in out
+    assert f"({URL}chapters/one.html#thm-target) says." in out  # a target before a box
     assert "> **Algorithm (Unnumbered)**\n>\n> 1. Step." in out
     assert "> **History**\n>\n> Old." in out and "> **Warning**\n>\n> Careful." in out
     assert "a MyST comment" not in out

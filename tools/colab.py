@@ -347,46 +347,42 @@ class Site:
         chapter = self.chapters.get(page.doc)
         counters: dict[str, int] = {}
         boxes: list[Box] = []
+        pending: list[str] = []  # (label)= lines waiting for what they label
+
+        def settle(text: str, kind: str = "target") -> None:
+            for label in pending:
+                self._add(label, Target(page.doc, make_id(label), text, kind))
+            pending.clear()
+
         for source, tags in page.cells:
             removed = "remove-cell" in tags
-            pending: list[str] = []  # (label)= lines waiting for what follows
             for kind, lines in split_blocks(source):
-                if kind == "directive":
-                    for box in self._boxes_in(lines, page.doc):
-                        if box.kind != "exercise" and not box.kind.startswith("prf:"):
-                            continue
-                        numbered = box.number == "?" and not removed
-                        if numbered and chapter is not None:
-                            counter = self._counter(box.kind)
-                            counters[counter] = counters.get(counter, 0) + 1
-                            box.number = f"{chapter}.{counters[counter]}"
-                        else:
-                            box.number = None
-                        boxes.append(box)
-                        if box.label:
-                            self._add(box.label, self._box_target(page.doc, box))
-                    pending = []
-                    continue
                 if kind == "code":
-                    pending = []
+                    settle("")
                     continue
-                for line in lines:
-                    target = _TARGET_LINE.match(line)
-                    heading = _HEADING.match(line)
-                    if target:
-                        pending.append(target["label"])
-                    elif heading:
-                        for label in pending:
-                            self._add(
-                                label, Target(page.doc, make_id(label), heading["text"], "section")
-                            )
-                        pending = []
-                    elif line.strip():
-                        for label in pending:
-                            self._add(label, Target(page.doc, make_id(label), "", "target"))
-                        pending = []
-            for label in pending:
-                self._add(label, Target(page.doc, make_id(label), "", "target"))
+                if kind == "text":
+                    for line in lines:
+                        target, heading = _TARGET_LINE.match(line), _HEADING.match(line)
+                        if target:
+                            pending.append(target["label"])
+                        elif heading:
+                            settle(heading["text"], "section")
+                        elif line.strip():
+                            settle("")
+                    continue
+                found = self._boxes_in(lines)
+                for box in found:
+                    if box.number == "?" and not removed and chapter is not None:
+                        counter = self._counter(box.kind)
+                        counters[counter] = counters.get(counter, 0) + 1
+                        box.number = f"{chapter}.{counters[counter]}"
+                    else:
+                        box.number = None
+                    boxes.append(box)
+                    if box.label:
+                        self._add(box.label, self._box_target(page.doc, box))
+                settle(self.box_title(found[0]) if found else "")
+        settle("")
         self.boxes[page.doc] = boxes
 
     def _add(self, label: str, target: Target) -> None:
@@ -398,8 +394,9 @@ class Site:
         realtype = kind.split(":", 1)[1]
         return self.countertype.get(realtype, realtype)
 
-    def _boxes_in(self, lines: list[str], doc: str) -> list[Box]:
-        """The boxes of one directive block and of the directives nested in it, in order."""
+    def _boxes_in(self, lines: list[str]) -> list[Box]:
+        """The numbered-or-not boxes (exercise, prf:) of a directive block and of the directives
+        nested in it, in order; the number is "?" until :meth:`_index` knows it."""
         d = parse_directive(lines)
         found = []
         if d.name == "exercise" or (d.name.startswith("prf:") and d.name != "prf:proof"):
@@ -407,7 +404,7 @@ class Site:
             found.append(Box(d.name, d.options.get("label", ""), d.argument, number))
         for kind, inner in split_blocks(d.body):
             if kind == "directive":
-                found += self._boxes_in(inner, doc)
+                found += self._boxes_in(inner)
         return found
 
     def _box_target(self, doc: str, box: Box) -> Target:
