@@ -64,10 +64,10 @@ def book_pdf(built_site, root) -> tuple[Path, dict, float]:
         if os.environ.get("NNBOOK_REQUIRE_BROWSER") == "1":
             pytest.fail("make pdf needs Chromium (NNBOOK_REQUIRE_BROWSER=1), which is missing")
         pytest.skip("no Chromium on this machine: install Debian's `chromium` to test make pdf")
-    path_output = built_site.parent.parent  # the site test's --path-output: its cache
-    out = path_output / "_build" / "pdf" / pdf.PDF_NAME
+    site_build = built_site.parent  # the site test's _build folder, and its execution cache
+    out = site_build / "pdf" / pdf.PDF_NAME
     start = time.monotonic()
-    html = pdf.build_singlehtml(root, root / "_toc.yml", path_output)
+    html = pdf.build_singlehtml(root, root / "_toc.yml", out.parent, site_build / ".jupyter_cache")
     result = pdf.print_pdf(html, root / "_toc.yml", out, root=root)
     return out, result, time.monotonic() - start
 

@@ -59,29 +59,37 @@ def has_solutions(toc: Path) -> bool:
     return any(page.startswith("solutions/") for page in toc_pages(toc))
 
 
-def _config_for_pdf(root: Path, dest: Path) -> Path:
-    """``_config.yml`` with this module added as a Sphinx extension, written to ``dest``.
+def _config_for_pdf(root: Path, dest: Path, cache: Path) -> Path:
+    """``_config.yml`` for the single-page build, written to ``dest``.
 
-    Paths in a configuration are relative to its file, so the local extensions become absolute.
+    This module is added as a Sphinx extension, and the execution cache is ``cache`` (the one
+    the site's build fills). Paths in a configuration are relative to its file, so the local
+    extensions and the cache become absolute.
     """
     cfg = yaml.safe_load((root / "_config.yml").read_text())
     extensions = cfg.setdefault("sphinx", {}).setdefault("local_extensions", {}) or {}
     extensions = {name: str((root / path).resolve()) for name, path in extensions.items()}
     extensions["pdf"] = str(Path(__file__).resolve().parent)
     cfg["sphinx"]["local_extensions"] = extensions
+    cfg.setdefault("execute", {})["cache"] = str(cache.resolve())
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return dest
 
 
-def build_singlehtml(root: Path, toc: Path, path_output: Path, strict: bool = True) -> Path:
+def build_singlehtml(
+    root: Path, toc: Path, path_output: Path, cache: Path, strict: bool = True
+) -> Path:
     """Build the book as one HTML page into ``path_output/_build/singlehtml``; return its folder.
 
-    The execution cache is ``path_output/_build/.jupyter_cache`` (tools/sphinx_nnbook.py), the
-    one the HTML build into the same ``path_output`` filled: only notebooks it lacks are run.
+    Notebooks are executed through the cache ``cache`` (tools/sphinx_nnbook.py keys it by the
+    library's digest): the one the site's build filled (``_build/.jupyter_cache`` for `make
+    book`), so only notebooks it lacks run. ``path_output`` is the single-page build's own, so
+    that it and the site's build do not re-read each other's pages (Sphinx keeps one
+    environment per output folder).
     """
     build = path_output / "_build"
-    config = _config_for_pdf(root, build / "pdf" / "_config.yml")
+    config = _config_for_pdf(root, path_output / "_config.yml", cache)
     cmd = [
         str(Path(sys.executable).parent / "jupyter-book"),
         "build",
@@ -433,8 +441,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the single-page HTML and print it to a PDF")
     b.add_argument("--toc", type=Path, default=ROOT / "_toc.yml")
-    b.add_argument("--path-output", type=Path, default=ROOT, help="as for jupyter-book build")
     b.add_argument("--output", type=Path, default=ROOT / "_build" / "pdf" / PDF_NAME)
+    b.add_argument(
+        "--cache",
+        type=Path,
+        default=ROOT / "_build" / ".jupyter_cache",
+        help="the execution cache to use (default: the one `make book` fills)",
+    )
     s = sub.add_parser("publish", help="copy the PDF into the built site if it matches it")
     s.add_argument("--pdf", type=Path, default=ROOT / "_build" / "pdf" / PDF_NAME)
     s.add_argument("--site", type=Path, default=ROOT / "_build" / "html")
@@ -444,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[pdf] {publish(args.pdf, args.site)}")
         return 0
     start = time.monotonic()
-    html = build_singlehtml(ROOT, args.toc.resolve(), args.path_output.resolve())
+    html = build_singlehtml(ROOT, args.toc.resolve(), args.output.parent.resolve(), args.cache)
     built = time.monotonic()
     print(f"[pdf] single-page HTML built in {built - start:.0f} s; printing it with Chromium")
     result = print_pdf(html, args.toc.resolve(), args.output)
