@@ -37,6 +37,7 @@ outside numbered parts are numbered by a counter that runs across every such pag
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -302,20 +303,25 @@ class Bibliography:
 
         return parse_file(str(self.path), "bibtex").entries if self.path.exists() else {}
 
-    def author_year(self, key: str) -> tuple[str, str]:
-        """``("Rumelhart et al.", "1986")``; two authors ``"A & B"``."""
+    @cached_property
+    def _plain(self):
+        """LaTeX (``M{\\"u}ller``) -> plain text (``Müller``), by pybtex."""
+        from pybtex.backends.plaintext import Backend
         from pybtex.richtext import Text
 
+        backend = Backend()
+        return lambda latex: Text.from_latex(latex).render(backend)
+
+    @functools.cache  # noqa: B019 - one Bibliography per sync, a few hundred keys
+    def author_year(self, key: str) -> tuple[str, str]:
+        """``("Rumelhart et al.", "1986")``; two authors ``"A & B"``."""
         entry = self.entries.get(key)
         if entry is None:
             raise ColabError(f"{key!r} is not in {self.path.name}")
         people = entry.persons.get("author") or entry.persons.get("editor") or []
-        names = [
-            Text.from_latex(" ".join(p.prelast_names + p.last_names)).render_as("text")
-            for p in people
-        ]
+        names = [self._plain(" ".join(p.prelast_names + p.last_names)) for p in people]
         if not names:
-            names = [Text.from_latex(entry.fields.get("organization", key)).render_as("text")]
+            names = [self._plain(entry.fields.get("organization", key))]
         who = names[0] if len(names) == 1 else " & ".join(names) if len(names) == 2 else None
         who = who or f"{names[0]} et al."
         year = entry.fields.get("year") or str(entry.fields.get("date", ""))[:4]
