@@ -28,6 +28,11 @@ What is simulated, and how:
 * **The check.** Every cell must run. ``pip list`` after the notebook must show every
   preinstalled package at its version (a downgrade, or any change, of a package Colab has
   already imported needs a runtime restart there).
+
+``pytest -m colab tests/test_colab.py`` runs it for every notebook (``$NNBOOK_COLAB_JOBS`` at a
+time, default 2); ``python tests/colab_sim.py chapters/ch07_mnist.ipynb ...`` runs some and
+prints a report. The executed notebooks of the last run are kept in ``_build/colab/last-run/``.
+The spam file is taken from ``$NNBOOK_DATA`` (CI: ``../shared/data``).
 """
 
 from __future__ import annotations
@@ -116,7 +121,9 @@ def colab_venv(cache: Path, python: str = sys.executable) -> Path:
     with FileLock(str(cache / f"venv-{key}.lock")):
         if (venv / ".complete").exists():
             return venv
-        shutil.rmtree(venv, ignore_errors=True)
+        for old in cache.glob("venv-*"):  # runtimes of other package lists (1.5 GB each)
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
         _check(_run([python, "-m", "venv", venv]), "creating the Colab virtualenv")
         py = venv / "bin" / "python"
         pip = [py, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
