@@ -84,6 +84,7 @@ DROPPED_ENV = (
     "MPLBACKEND",
     "NNBOOK_DATA",
     "NNBOOK_OFFLINE",
+    "NNBOOK_DEVICE",  # Colab's is "auto" (CUDA when the runtime has a GPU, else the CPU)
     "JUPYTER_PATH",
     "JUPYTER_CONFIG_DIR",
     "JUPYTER_DATA_DIR",
