@@ -147,6 +147,16 @@ def test_figures_are_in_place(book_pdf, built_site, root):
 
 
 # --------------------------------------------------------------------------- solutions and the site
+def test_every_page_links_to_the_pdf(built_site, root):
+    """The sidebar of every page links to book.pdf at the site's root (`make pdf` puts it there)."""
+    target = (built_site / pdf.PDF_NAME).resolve()
+    for f in toc_files(root):
+        page = built_site / f"{f}.html"
+        link = BeautifulSoup(page.read_text(), "html.parser").select_one("nav.nnbook-pdf-link a")
+        assert link is not None, f"{f}: no link to the PDF"
+        assert (page.parent / link["href"]).resolve() == target, f"{f}: {link['href']}"
+
+
 def _fake_pdf(path: Path, solutions: bool) -> Path:
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
