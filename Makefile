@@ -62,8 +62,8 @@ $(BIN)/.installed: requirements.txt pyproject.toml tools/kernel/pyproject.toml b
 		$(PYTHON) -m venv $(VENV) && touch $(VENV)/.new; fi
 	@if [ -f $(VENV)/.new ]; then \
 		echo "Installing the book's environment into $(VENV) (requirements.txt: PyTorch, SciPy, Jupyter Book,"; \
-		echo "JupyterLab...). The first time this downloads about 1 GB and takes a few minutes (about 2 with a"; \
-		echo "fast connection); later commands reuse it."; \
+		echo "JupyterLab...): about 2 GB, most of it PyTorch. The first time this takes a few minutes (about 2"; \
+		echo "on a fast connection, 10 or more on a slow one) and prints nothing until done; later commands reuse it."; \
 	else echo "requirements.txt or pyproject.toml changed: updating $(VENV)."; fi
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -e tools/kernel
