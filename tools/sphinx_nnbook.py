@@ -20,6 +20,12 @@
    reads documents more than once (as Jupyter Book's does), every page declares
    ``const THEBE_JS_URL`` twice and the browser reports a JavaScript error. We remove
    duplicate script registrations before any page is written.
+4. **Citations are a list of list items.** Docutils writes a bibliography as
+   ``<div role="list">`` holding ``<div role="doc-biblioentry">`` entries. DPUB-ARIA 1.1
+   deprecates ``doc-biblioentry``, and assistive technology then finds a list without list
+   items (axe: ``aria-required-children``, critical; ``aria-deprecated-role`` and
+   ``aria-allowed-role``). Each entry becomes ``role="listitem"``, what DPUB-ARIA 1.1 says to
+   use instead.
 """
 
 from __future__ import annotations
@@ -177,6 +183,22 @@ def _dedupe_page_scripts(app, pagename, templatename, context, doctree) -> None:
         context["script_files"][:] = _unique(context["script_files"])
 
 
+# --------------------------------------------------------------------------- 4. citations
+DEPRECATED_ROLES = {"doc-biblioentry": "listitem"}
+
+
+def accessible_roles(body: str) -> str:
+    """``body`` with each deprecated DPUB-ARIA role attribute replaced by its successor."""
+    for old, new in DEPRECATED_ROLES.items():
+        body = body.replace(f'role="{old}"', f'role="{new}"')
+    return body
+
+
+def _fix_roles(app, pagename, templatename, context, doctree) -> None:
+    if isinstance(context.get("body"), str):
+        context["body"] = accessible_roles(context["body"])
+
+
 def setup(app):
     # after myst-nb has registered nb_execution_cache_path (it is loaded before us)
     app.connect("config-inited", _set_cache_path, priority=900)
@@ -184,4 +206,5 @@ def setup(app):
     # html-page-context is emitted with emit_firstresult: run first, before a handler that
     # returns a template
     app.connect("html-page-context", _dedupe_page_scripts, priority=100)
+    app.connect("html-page-context", _fix_roles, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
