@@ -1,23 +1,24 @@
 """`make pdf`: the whole book as one PDF, for reading offline and printing.
 
-How: Jupyter Book builds the book as one HTML page (``--builder singlehtml``), reusing the
-executed outputs of ``make book`` (the same jupyter-cache, under ``_build/.jupyter_cache``), and
-headless Chromium prints that page through playwright, after MathJax has typeset every formula.
-The printed book has a title page, a table of contents with links, every page of the table
-of contents (``_toc.yml``, or the one without solutions) starting on a new sheet, numbered
-sheets, and PDF bookmarks for the headings.
+How: Jupyter Book builds the book as one HTML page (``--builder singlehtml``, into
+``_build/pdf``), reusing the executed outputs of ``make book`` (its jupyter-cache,
+``_build/.jupyter_cache``: only a notebook it lacks runs), and headless Chromium prints that page
+through playwright once MathJax has typeset every formula. The PDF has a title page, a table of
+contents with links (parts, pages, their sections), each page of the table of contents
+(``_toc.yml``, or the one without solutions) starting on a new sheet, numbered sheets, the
+bibliography last, and bookmarks for the same entries as the table of contents.
 
 Why Chromium rather than LaTeX: the site is the book's reference rendering, and Chromium prints
 exactly it (MathJax, the proof and exercise boxes, pandas tables, the widgets' static
-fallbacks, the figures' alt text); it is already the browser test's dependency. Jupyter Book's
-LaTeX route needs a TeX distribution (none here, several GB) and renders HTML outputs (tables,
-widgets) poorly or not at all.
+fallbacks); it is already the browser test's dependency. Jupyter Book's LaTeX route needs a TeX
+distribution (none here; several GB) and renders the notebooks' HTML outputs (tables, players)
+poorly or not at all.
 
-    python tools/pdf.py build [--toc _toc.yml] [--path-output .] [--output _build/pdf/book.pdf]
-    python tools/pdf.py publish [--site _build/html] [--solutions 1]
+    python tools/pdf.py build [--toc _toc.yml] [--output _build/pdf/book.pdf] [--cache DIR]
+    python tools/pdf.py publish [--pdf _build/pdf/book.pdf] [--site _build/html]
 
-``publish`` copies the PDF into the built site (where the sidebar's "PDF" link points) when the
-PDF matches the site (solutions in both or in neither), and removes a mismatched one.
+``publish`` copies the PDF into the built site (where every page's sidebar links to it) when
+both have the solutions or neither has, and removes a copy that does not match.
 
 The module is also the Sphinx extension the single-page build loads (see :func:`setup`).
 """
