@@ -458,7 +458,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[pdf] {publish(args.pdf, args.site)}")
         return 0
     start = time.monotonic()
-    html = build_singlehtml(ROOT, args.toc.resolve(), args.output.parent.resolve(), args.cache)
+    try:
+        html = build_singlehtml(ROOT, args.toc.resolve(), args.output.parent.resolve(), args.cache)
+    except subprocess.CalledProcessError:
+        print("[pdf] the single-page build failed (Jupyter Book's messages above say why)")
+        return 1
     built = time.monotonic()
     print(f"[pdf] single-page HTML built in {built - start:.0f} s; printing it with Chromium")
     result = print_pdf(html, args.toc.resolve(), args.output)
