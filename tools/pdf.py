@@ -457,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "publish":
         print(f"[pdf] {publish(args.pdf, args.site)}")
         return 0
+    chromium()  # before the build: without a browser to print with, say so at once
     start = time.monotonic()
     try:
         html = build_singlehtml(ROOT, args.toc.resolve(), args.output.parent.resolve(), args.cache)
@@ -465,7 +466,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     built = time.monotonic()
     print(f"[pdf] single-page HTML built in {built - start:.0f} s; printing it with Chromium")
-    result = print_pdf(html, args.toc.resolve(), args.output)
+    try:
+        result = print_pdf(html, args.toc.resolve(), args.output)
+    except RuntimeError as err:
+        print(f"[pdf] not printed: {err}")
+        return 1
     size = args.output.stat().st_size / 2**20
     print(
         f"[pdf] wrote {args.output} ({size:.1f} MB, {len(result['entries'])} bookmarks, "
