@@ -96,9 +96,9 @@ def test_plot_history_curves_differ_in_line_style():
 def test_overlaid_runs_differ_in_marker_and_line_style():
     _, ax = plots.figure()
     for name in ["narrow", "wide", "deep"]:
-        plots.plot_history(_history(), ax, label=name, mark_best=False)
+        plots.plot_history(_history(), ax, label=name)
     lines = ax.get_lines()
-    assert len(lines) == 6
+    assert len(lines) == 9  # training, validation and the best epoch of each run
     signatures = [_greyscale_signature(line) for line in lines]
     assert len(set(signatures)) == len(signatures), signatures
     train_markers = [line.get_marker() for line in lines if line.get_gid() == "history-train"]
@@ -135,3 +135,72 @@ def test_alt_text_rejects_file_names_and_stubs():
             plots.alt_text(bad)
     with pytest.raises(TypeError, match="str"):
         plots.alt_text(None)
+
+
+# --------------------------------------------------------------------------- colour-only series
+def _style(artist):
+    """What tells a series apart without colour: line style, width, marker and its fill, hatch."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.lines import Line2D
+
+    if isinstance(artist, Line2D):
+        dashes = (
+            artist.get_linestyle()
+            if artist.get_linestyle() in ("None", " ", "")
+            else (tuple(round(d, 1) for d in (artist._unscaled_dash_pattern[1] or ())))
+        )
+        filled = str(artist.get_markerfacecolor()).lower() not in ("none", "white", "#ffffff")
+        return ("line", dashes, round(artist.get_linewidth() * 2) / 2, artist.get_marker(), filled)
+    if isinstance(artist, PathCollection):
+        path = artist.get_paths()[0] if artist.get_paths() else None
+        shape = tuple(np.round(path.vertices, 2).ravel()) if path is not None else ()
+        filled = len(artist.get_facecolor()) > 0 and artist.get_facecolor()[0][3] > 0
+        return ("scatter", shape, filled)
+    return (type(artist).__name__, getattr(artist, "get_hatch", lambda: None)())
+
+
+def _colour(artist):
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+
+    if isinstance(artist, Line2D):
+        return artist.get_color()
+    if isinstance(artist, Collection):
+        colours = artist.get_facecolor() if len(artist.get_facecolor()) else artist.get_edgecolor()
+        return tuple(colours[0][:3]) if len(colours) else (0, 0, 0)
+    return artist.get_facecolor()[:3]
+
+
+def greyscale_twins(fig) -> list[tuple[int, str, str]]:
+    """Pairs of labelled series on one axes that differ only by colour, and by too little
+    lightness (contrast below 3:1) to be told apart in greyscale: (axes index, label, label)."""
+    twins = []
+    for i, ax in enumerate(fig.axes):
+        handles, labels = ax.get_legend_handles_labels()
+        series = [(h, lab) for h, lab in zip(handles, labels) if not lab.startswith("_")]
+        for (a, la), (b, lb) in itertools.combinations(series, 2):
+            if _style(a) == _style(b) and plots.contrast_ratio(_colour(a), _colour(b)) < 3:
+                twins.append((i, la, lb))
+    return twins
+
+
+def test_greyscale_twins_finds_series_told_apart_by_hue_only():
+    fig, (ax0, ax1) = plots.figure(ncols=2)
+    x = np.linspace(0, 1, 20)
+    ax0.plot(x, x, color=plots.PALETTE["blue"], label="a")
+    ax0.plot(x, x**2, color=plots.PALETTE["vermillion"], label="b")  # 1.3:1, same style
+    ax0.plot(x, x**3, color=plots.PALETTE["black"], label="c")  # far darker than both
+    ax1.plot(x, x, color=plots.PALETTE["blue"], label="d")
+    ax1.plot(x, x**2, color=plots.PALETTE["vermillion"], ls="--", label="e")
+    ax1.scatter(x, x, color=plots.PALETTE["green"], marker="o", label="f")
+    ax1.scatter(x, x**2, color=plots.PALETTE["purple"], marker="o", label="g")
+    ax1.scatter(x, x**3, color=plots.PALETTE["orange"], marker="s", label="h")
+    assert greyscale_twins(fig) == [(0, "a", "b"), (1, "f", "g")]
+
+
+def test_plot_history_has_no_greyscale_twins():
+    fig, (ax0, ax1) = plots.figure(ncols=2)
+    plots.plot_history(_history(), ax0)
+    for name in ["narrow", "wide", "deep", "deeper", "widest"]:
+        plots.plot_history(_history(), ax1, label=name)
+    assert greyscale_twins(fig) == []

@@ -191,8 +191,9 @@ def plot_history(
     ``fit`` used); ``metric="error"`` the error (fraction misclassified, or the MSE again).
     With a validation set and ``mark_best=True`` a dotted vertical line marks the epoch with
     the lowest validation value of the monitored quantity (``history.best_epoch``), the
-    epoch that early stopping restores. ``label`` is prefixed to the legend entries (to
-    overlay several runs). Returns the axes.
+    epoch that early stopping restores (for overlaid runs, a large hollow marker on the run's
+    validation curve). ``label`` is prefixed to the legend entries (to overlay several runs).
+    Returns the axes.
 
     Training curves are solid and validation curves dashed. A single run is drawn in blue
     (training) and vermillion (validation); overlaid runs (with ``label``) each get their own
@@ -226,7 +227,19 @@ def plot_history(
     if len(val):
         ax.plot(epochs, val, label=f"{prefix}validation", gid="history-val", **val_style)
         best = getattr(history, "best_epoch", None)
-        if mark_best and best is not None:
+        if mark_best and best is not None and label:  # a large hollow marker of the run's own
+            ax.plot(
+                [best],
+                [val[best - 1]],
+                linestyle="none",
+                marker=style["marker"],
+                markersize=11,
+                markerfacecolor="none",
+                markeredgecolor=style["color"],
+                markeredgewidth=1.8,
+                label=f"{prefix}best epoch ({best})",
+            )
+        elif mark_best and best is not None:
             ax.axvline(
                 best,
                 color=PALETTE["black"],
