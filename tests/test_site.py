@@ -34,7 +34,7 @@ from bs4 import BeautifulSoup
 
 import booktool
 from nnbook.viz import plots
-from sphinx_nnbook import accessible_roles
+from sphinx_nnbook import accessible_roles, blank_headers_as_cells
 
 pytestmark = [pytest.mark.site]
 
@@ -293,6 +293,20 @@ def test_deprecated_citation_roles_are_replaced():
     fixed = accessible_roles(body)
     assert 'role="doc-biblioentry"' not in fixed
     assert fixed.count('role="listitem"') == 1 and 'role="list"' in fixed
+
+
+def test_blank_table_headers_become_data_cells():
+    import pandas as pd
+
+    df = pd.DataFrame({"a": [1, 2]}, index=pd.Index(["x", "y"], name="method"))
+    for html in (df.to_html(), df.style.to_html()):
+        page = BeautifulSoup(blank_headers_as_cells(html), "html.parser")
+        heads = [th.get_text(strip=True) for th in page.find_all("th")]
+        assert heads and all(heads), heads  # no empty header cell is left
+        assert len(page.select("thead td")) == 2  # the corner and the cell beside "method"
+        assert [th.get_text() for th in page.select("tbody th")] == ["x", "y"]
+    table = "<table><thead><tr><th>a</th></tr></thead><tbody><tr><th></th></tr></tbody></table>"
+    assert blank_headers_as_cells(table) == table  # only header rows are touched
 
 
 def test_built_pages_use_no_deprecated_aria_roles(built_site):

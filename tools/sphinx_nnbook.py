@@ -26,6 +26,10 @@
    items (axe: ``aria-required-children``, critical; ``aria-deprecated-role`` and
    ``aria-allowed-role``). Each entry becomes ``role="listitem"``, what DPUB-ARIA 1.1 says to
    use instead.
+5. **Blank header cells of tables are data cells.** pandas writes the corner above a
+   DataFrame's index, and the cells beside a named index, as empty ``<th>`` header cells,
+   which label nothing (axe: ``empty-table-header``); in a table's ``<thead>`` an empty
+   ``<th>`` becomes an empty ``<td>``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import fnmatch
 import hashlib
 import multiprocessing
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -194,9 +199,19 @@ def accessible_roles(body: str) -> str:
     return body
 
 
-def _fix_roles(app, pagename, templatename, context, doctree) -> None:
+# --------------------------------------------------------------------------- 5. blank headers
+THEAD = re.compile(r"<thead\b.*?</thead>", re.DOTALL)
+BLANK_TH = re.compile(r"<th\b([^>]*)>(?:\s|&nbsp;|&#160;)*</th>")
+
+
+def blank_headers_as_cells(body: str) -> str:
+    """``body`` with every empty ``<th>`` of a ``<thead>`` written as an empty ``<td>``."""
+    return THEAD.sub(lambda m: BLANK_TH.sub(r"<td\1></td>", m.group(0)), body)
+
+
+def _accessible_body(app, pagename, templatename, context, doctree) -> None:
     if isinstance(context.get("body"), str):
-        context["body"] = accessible_roles(context["body"])
+        context["body"] = blank_headers_as_cells(accessible_roles(context["body"]))
 
 
 def setup(app):
@@ -206,5 +221,5 @@ def setup(app):
     # html-page-context is emitted with emit_firstresult: run first, before a handler that
     # returns a template
     app.connect("html-page-context", _dedupe_page_scripts, priority=100)
-    app.connect("html-page-context", _fix_roles, priority=100)
+    app.connect("html-page-context", _accessible_body, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
