@@ -28,7 +28,7 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def built_site() -> Path:
-    """Build the whole site with `jupyter-book build -W -n --keep-going`, once; return the HTML folder.
+    """Build the whole site (`jupyter-book build -W -n --keep-going`) once; return its HTML folder.
 
     `make test` runs with `--dist loadfile` and keeps every test of the built site in
     `tests/test_site.py`, so one worker builds it while the other runs the notebooks. Should

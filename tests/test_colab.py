@@ -14,12 +14,12 @@ import re
 import textwrap
 from pathlib import Path
 
-import colab
 import nbformat
 import pytest
 import yaml
 
 import booktool
+import colab
 
 NOTEBOOK_GLOBS = ("chapters/*.ipynb", "exercises/*.ipynb", "solutions/*.ipynb")
 # The check of /work/shared/hooks/before-stop, kept verbatim beside the stricter colab.RAW_MYST.

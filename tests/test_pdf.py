@@ -17,11 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-import pdf
 import pytest
 import yaml
 from bs4 import BeautifulSoup
 from pypdf import PdfReader, PdfWriter
+
+import pdf
 
 #: MyST that a rendered page never shows: directives, roles, targets; and TeX left to MathJax.
 RAW_MARKUP = re.compile(

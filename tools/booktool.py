@@ -31,7 +31,6 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/, also when loaded by path
 import colab
-
 import libref
 
 fenced_blocks = colab.fenced_blocks  # the CommonMark fences of MyST directives

@@ -340,7 +340,7 @@ def _shape_of(value: Any) -> tuple[int, ...] | None:
         return None
     try:
         return tuple(np.shape(value))
-    except Exception:  # noqa: BLE001 - e.g. a ragged list; as_numeric then gives the message
+    except Exception:  # e.g. a ragged list; as_numeric then gives the message
         return None
 
 

@@ -307,7 +307,7 @@ def _shape_of(value: Any) -> tuple[int, ...] | None:
         return tuple(value.shape)
     try:
         return tuple(np.shape(value))
-    except Exception:  # noqa: BLE001 - ragged or not array-like: as_numeric gives the message
+    except Exception:  # ragged or not array-like: as_numeric gives the message
         return None
 
 

@@ -210,7 +210,7 @@ def _vector(title: str, got: Any, n: int, what: str) -> np.ndarray:
 def _shape_of(value: Any) -> tuple[int, ...] | None:
     try:
         return tuple(np.shape(value))
-    except Exception:  # noqa: BLE001 - ragged input: as_numeric gives the message
+    except Exception:  # ragged input: as_numeric gives the message
         return None
 
 

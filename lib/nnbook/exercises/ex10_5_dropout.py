@@ -297,7 +297,7 @@ def _check_shape(title: str, got: Any, expected: Array, what: str, hints: dict) 
         return  # None, a string, a scalar...: as_numeric gives the message
     try:
         shape = tuple(np.shape(got))
-    except Exception:  # noqa: BLE001 - a ragged list: as_numeric gives the message
+    except Exception:  # a ragged list: as_numeric gives the message
         return
     if shape != expected.shape:
         extra = f" {hints[shape]}" if shape in hints else ""
