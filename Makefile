@@ -146,7 +146,9 @@ test: $(BIN)/.installed
 	$(RUFF_CHECK)
 	$(RUFF_FORMAT_CHECK)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbmake --nbmake-timeout=300 --durations=25 \
-		tests chapters exercises solutions
+		-m "not colab" tests chapters exercises solutions
+	@# The simulated Colab (tests/colab_sim.py) last: it compares box numbers with the site built above.
+	$(BIN)/python -m pytest -m colab --durations=10 tests/test_colab.py
 
 # Lint and format: ruff, configured in pyproject.toml. The notebooks are checked through their
 # paired .ipynb (ruff reads notebooks, not MyST Markdown); `make format` formats the code cells
