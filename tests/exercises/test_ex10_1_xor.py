@@ -9,19 +9,15 @@ taken from ``solutions/ex10_1_xor.md`` itself, and the stubs from the exercise t
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from notebook_functions import fails, notebook_fixtures, stub
 
 from nnbook.exercises import checks
 from nnbook.exercises import ex10_1_xor as xor
 from nnbook.exercises.checks import CheckFailed
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "ex10_1_xor.md"
 STUDENT_FUNCTIONS = ("feature_map", "output_weights", "xor_mlp_weights")
 XOR_CHECKS = {
     "feature_map": xor.check_feature_map,
@@ -33,49 +29,7 @@ Y4 = np.array([0.0, 1.0, 1.0, 0.0])
 
 
 # --------------------------------------------------------------------------- helpers
-def _booktool():
-    spec = importlib.util.spec_from_file_location("booktool", ROOT / "tools" / "booktool.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _functions_from(nb) -> dict:
-    """Execute the code cells that define the student functions; return those functions."""
-    namespace: dict = {"np": np}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(
-            f"def {name}(" in cell.source for name in STUDENT_FUNCTIONS
-        ):
-            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)
-    missing = [name for name in STUDENT_FUNCTIONS if name not in namespace]
-    assert not missing, f"the notebook does not define {missing}"
-    return {name: namespace[name] for name in STUDENT_FUNCTIONS}
-
-
-@pytest.fixture(scope="module")
-def solution() -> dict:
-    return _functions_from(_booktool().read_md(SOLUTION))
-
-
-@pytest.fixture(scope="module")
-def exercise() -> dict:
-    tool = _booktool()
-    return _functions_from(tool.make_exercise(tool.read_md(SOLUTION), "solutions/ex10_1_xor.md"))
-
-
-def _fails(check, answer, *needles: str) -> str:
-    """Run ``check(answer)``, expect CheckFailed, and that its message contains every needle."""
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    message = str(info.value)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in message:\n{message}"
-    return message
-
-
-def _stub(*args):
-    raise NotImplementedError("Your code here")
+solution, exercise = notebook_fixtures("ex10_1_xor.md", STUDENT_FUNCTIONS, {"np": np})
 
 
 def _raises_value_error(*args):
@@ -92,7 +46,7 @@ def test_call_returns_the_value_and_passes_the_arguments():
 
 
 def test_call_turns_not_implemented_into_not_attempted_for_run(capsys):
-    result = checks.run("Part x", lambda: checks.call("Part x", _stub, 1.0))
+    result = checks.run("Part x", lambda: checks.call("Part x", stub, 1.0))
     assert result.status == "not attempted" and not result.passed
     assert "not attempted yet" in capsys.readouterr().out
 
@@ -164,7 +118,7 @@ def test_messages_show_numpy_scalars_plainly():
 # --------------------------------------------------------------------------- stubs and solution
 @pytest.mark.parametrize("name", STUDENT_FUNCTIONS)
 def test_a_stub_is_not_attempted_and_does_not_raise(name, capsys):
-    result = XOR_CHECKS[name](_stub)
+    result = XOR_CHECKS[name](stub)
     assert result.status == "not attempted"
     assert "not attempted yet" in capsys.readouterr().out
 
@@ -241,21 +195,21 @@ def test_hard_coded_units_are_rejected():
 
     for wrong in (second_hard_coded, first_hard_coded, both_zero_outside):
         np.testing.assert_array_equal(wrong(X4), [[0, 0.5], [0, 0], [0, 0], [0.5, 0]])
-    msg = _fails(
+    msg = fails(
         xor.check_feature_map,
         second_hard_coded,
         "other inputs",
         "a2 = sigma(-x1 - x2 + 0.5) is wrong",
     )
     assert "active here (x1 + x2 < 0.5)" in msg and "a1 = sigma" not in msg
-    msg = _fails(
+    msg = fails(
         xor.check_feature_map,
         first_hard_coded,
         "other inputs",
         "a1 = sigma(x1 + x2 - 1.5) is wrong",
     )
     assert "active here (x1 + x2 > 1.5)" in msg and "a2 = sigma" not in msg
-    _fails(xor.check_feature_map, both_zero_outside, "other inputs", "right on the four XOR inputs")
+    fails(xor.check_feature_map, both_zero_outside, "other inputs", "right on the four XOR inputs")
 
 
 def test_feature_map_check_tests_each_unit_active_and_inactive(monkeypatch):
@@ -324,7 +278,7 @@ def test_feature_map_check_tests_each_unit_active_and_inactive(monkeypatch):
     ],
 )
 def test_feature_map_rejects_wrong_maps(wrong, needles):
-    _fails(xor.check_feature_map, wrong, "Exercise 10.1(b) feature_map", *needles)
+    fails(xor.check_feature_map, wrong, "Exercise 10.1(b) feature_map", *needles)
 
 
 def test_feature_map_cannot_change_the_checks_inputs():
@@ -380,11 +334,11 @@ def test_output_weights_accepts_any_correct_triple(triple, capsys):
 def test_output_weights_rejects_wrong_answers(answer, needles):
     if isinstance(answer, tuple) and len(answer) == 3 and np.all(np.isfinite(answer)):
         assert not _separates(*answer)
-    _fails(xor.check_output_weights, lambda: answer, "Exercise 10.1(b) output_weights", *needles)
+    fails(xor.check_output_weights, lambda: answer, "Exercise 10.1(b) output_weights", *needles)
 
 
 def test_output_weights_reports_a_raising_function():
-    _fails(xor.check_output_weights, _raises_value_error, "raised ValueError")
+    fails(xor.check_output_weights, _raises_value_error, "raised ValueError")
 
 
 def test_output_weights_agrees_with_the_hand_rule_on_random_triples(capsys):
@@ -480,7 +434,7 @@ def test_xor_mlp_accepts_any_exact_network(weights, capsys):
     ],
 )
 def test_xor_mlp_rejects_wrong_answers(answer, needles):
-    _fails(xor.check_mlp, answer, "Exercise 10.1(c) xor_mlp_weights", *needles)
+    fails(xor.check_mlp, answer, "Exercise 10.1(c) xor_mlp_weights", *needles)
 
 
 def test_xor_mlp_wrong_answers_are_really_wrong():

@@ -10,12 +10,10 @@ differences, scikit-learn and PyTorch, never from the module under test.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from notebook_functions import fails, notebook_fixtures, stub
 from scipy.special import expit
 from sklearn.metrics import log_loss
 
@@ -23,11 +21,8 @@ from nnbook.engine import activations
 from nnbook.engine.losses import BCEWithLogits
 from nnbook.engine.mlp import MLP
 from nnbook.exercises import ex10_2_activations as ex
-from nnbook.exercises.checks import CheckFailed
 from nnbook.pytorch.convert import mlp_to_torch
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "ex10_2_activations.md"
 STUDENT_FUNCTIONS = ("backward", "h_prime", "sigmoid_prime", "relu_prime")
 CHECKS = {
     "backward": ex.check_backward,
@@ -38,52 +33,9 @@ CHECKS = {
 
 
 # --------------------------------------------------------------------------- helpers
-def _booktool():
-    spec = importlib.util.spec_from_file_location("booktool", ROOT / "tools" / "booktool.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _functions_from(nb) -> dict:
-    """Execute the code cells that define the student functions; return those functions."""
-    namespace: dict = {"np": np, "activations": activations}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(
-            f"def {name}(" in cell.source for name in STUDENT_FUNCTIONS
-        ):
-            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)
-    missing = [name for name in STUDENT_FUNCTIONS if name not in namespace]
-    assert not missing, f"the notebook does not define {missing}"
-    return {name: namespace[name] for name in STUDENT_FUNCTIONS}
-
-
-@pytest.fixture(scope="module")
-def solution() -> dict:
-    return _functions_from(_booktool().read_md(SOLUTION))
-
-
-@pytest.fixture(scope="module")
-def exercise() -> dict:
-    tool = _booktool()
-    nb = tool.make_exercise(
-        tool.read_md(SOLUTION), "solutions/ex10_2_activations.md", SOLUTION.read_text()
-    )
-    return _functions_from(nb)
-
-
-def _fails(check, answer, *needles: str) -> str:
-    """Run ``check(answer)``, expect CheckFailed, and that its message contains every needle."""
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    message = str(info.value)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in message:\n{message}"
-    return message
-
-
-def _stub(*args):
-    raise NotImplementedError("Your code here")
+solution, exercise = notebook_fixtures(
+    "ex10_2_activations.md", STUDENT_FUNCTIONS, {"np": np, "activations": activations}
+)
 
 
 def _sigmoid(z):
@@ -94,7 +46,7 @@ def _sigmoid(z):
 # --------------------------------------------------------------------------- stubs and solution
 @pytest.mark.parametrize("name", STUDENT_FUNCTIONS)
 def test_a_stub_is_not_attempted_and_does_not_raise(name, capsys):
-    result = CHECKS[name](_stub)
+    result = CHECKS[name](stub)
     assert result.status == "not attempted" and not result.passed
     assert "not attempted yet" in capsys.readouterr().out
 
@@ -143,7 +95,7 @@ def test_h_prime_accepts_correct_answers(answer, capsys):
     ids=["h-itself", "dirac", "one-at-zero", "ones", "scalar", "nan", "none"],
 )
 def test_h_prime_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_h_prime, answer, "Exercise 10.2(a) h_prime", *needles)
+    fails(ex.check_h_prime, answer, "Exercise 10.2(a) h_prime", *needles)
 
 
 # --------------------------------------------------------------------------- sigmoid_prime
@@ -183,7 +135,7 @@ def test_sigmoid_prime_accepts_correct_answers(answer, capsys):
     ids=["sigma-itself", "wrong-sign", "tanh-form", "plus-instead-of-minus", "constant", "nan"],
 )
 def test_sigmoid_prime_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_sigmoid_prime, answer, "Exercise 10.2(b) sigmoid_prime", *needles)
+    fails(ex.check_sigmoid_prime, answer, "Exercise 10.2(b) sigmoid_prime", *needles)
 
 
 # --------------------------------------------------------------------------- relu_prime
@@ -215,7 +167,7 @@ def test_relu_prime_accepts_correct_answers(answer, capsys):
     ids=["heaviside-1", "greater-equal", "heaviside-half", "swapped", "relu-itself", "none"],
 )
 def test_relu_prime_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_relu_prime, answer, "Exercise 10.2(c) relu_prime", *needles)
+    fails(ex.check_relu_prime, answer, "Exercise 10.2(c) relu_prime", *needles)
 
 
 def test_the_derivative_checks_test_the_kink_and_saturation():
@@ -342,14 +294,14 @@ def _variant(**change):
     ],
 )
 def test_backward_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_backward, answer, "Exercise 10.2(a) backward", *needles)
+    fails(ex.check_backward, answer, "Exercise 10.2(a) backward", *needles)
 
 
 def test_backward_reports_a_raising_function():
     def broken(X, y, params, rho, rho_prime):
         return X @ params[0]  # shapes do not match
 
-    _fails(ex.check_backward, broken, "raised ValueError")
+    fails(ex.check_backward, broken, "raised ValueError")
 
 
 def test_backward_cases_expose_transposes_and_a_missing_mean():

@@ -10,9 +10,6 @@ references are compared with PyTorch's ``nn.Linear`` layers, autograd and finite
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.special
@@ -20,13 +17,11 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from notebook_functions import fails, notebook_fixtures
 
 from nnbook.engine.activations import sigmoid, sigmoid_grad
 from nnbook.exercises import ex10_3_backprop_gradients as ex
-from nnbook.exercises.checks import CheckFailed
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "ex10_3_backprop_gradients.md"
 CHECKS = {
     "forward": ex.check_forward,
     "output_delta": ex.check_output_delta,
@@ -42,45 +37,11 @@ HELPERS = ("identity", "backprop_sample")
 
 
 # --------------------------------------------------------------------------- helpers
-def _booktool():
-    spec = importlib.util.spec_from_file_location("booktool", ROOT / "tools" / "booktool.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _functions_from(nb) -> dict:
-    """Execute the cells that define the student functions and their helpers; return them."""
-    namespace: dict = {"np": np, "sigmoid": sigmoid, "sigmoid_grad": sigmoid_grad}
-    names = (*CHECKS, *HELPERS)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(f"def {name}(" in cell.source for name in names):
-            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)
-    missing = [name for name in names if name not in namespace]
-    assert not missing, f"the notebook does not define {missing}"
-    return namespace
-
-
-@pytest.fixture(scope="module")
-def solution() -> dict:
-    return _functions_from(_booktool().read_md(SOLUTION))
-
-
-@pytest.fixture(scope="module")
-def exercise() -> dict:
-    tool = _booktool()
-    nb = tool.make_exercise(tool.read_md(SOLUTION), "solutions/ex10_3_backprop_gradients.md")
-    return _functions_from(nb)
-
-
-def _fails(check, answer, *needles: str) -> str:
-    """Run ``check(answer)``, expect CheckFailed, and that its message contains every needle."""
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    message = str(info.value)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in message:\n{message}"
-    return message
+solution, exercise = notebook_fixtures(
+    "ex10_3_backprop_gradients.md",
+    (*CHECKS, *HELPERS),
+    {"np": np, "sigmoid": sigmoid, "sigmoid_grad": sigmoid_grad},
+)
 
 
 def _passes(check, answer, capsys) -> None:
@@ -190,11 +151,11 @@ def _forward_with(change):
     ],
 )
 def test_forward_rejects_wrong_answers(change, needles):
-    _fails(ex.check_forward, _forward_with(change), "Exercise 10.3(a) forward", *needles)
+    fails(ex.check_forward, _forward_with(change), "Exercise 10.3(a) forward", *needles)
 
 
 def test_forward_message_names_the_sizes_and_the_input():
-    message = _fails(ex.check_forward, _forward_with(lambda a, A, f, x, th: (a, a, f)))
+    message = fails(ex.check_forward, _forward_with(lambda a, A, f, x, th: (a, a, f)))
     assert "for (d, K_2, K) = (3, 3, 3) and x = [" in message
 
 
@@ -238,7 +199,7 @@ def test_output_delta_accepts_correct_answers(answer, capsys):
     ids=["sign", "factor-2", "loss", "summed", "sigma-prime", "nan"],
 )
 def test_output_delta_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_output_delta, answer, "Exercise 10.3(a) output_delta", *needles)
+    fails(ex.check_output_delta, answer, "Exercise 10.3(a) output_delta", *needles)
 
 
 # --------------------------------------------------------------------------- (a) hidden_s
@@ -279,7 +240,7 @@ def test_hidden_s_accepts_correct_answers(answer, capsys):
     ids=["no-sigma-prime", "sigma", "untransposed", "sign", "unweighted", "summed", "nan"],
 )
 def test_hidden_s_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_hidden_s, answer, "Exercise 10.3(a) hidden_s", *needles)
+    fails(ex.check_hidden_s, answer, "Exercise 10.3(a) hidden_s", *needles)
 
 
 def test_hidden_s_explains_a_vector_with_one_entry_per_output():
@@ -290,7 +251,7 @@ def test_hidden_s_explains_a_vector_with_one_entry_per_output():
             return sigmoid_grad(a) * (beta.T @ delta)
         return (beta @ sigmoid_grad(a)) * delta
 
-    _fails(ex.check_hidden_s, wrong, "should have shape (4,), got (2,)", "use beta.T @ delta")
+    fails(ex.check_hidden_s, wrong, "should have shape (4,), got (2,)", "use beta.T @ delta")
 
 
 # --------------------------------------------------------------------------- (a) gradients
@@ -345,7 +306,7 @@ def test_gradients_reports_its_errors_against_torch_and_finite_differences(solut
     ],
 )
 def test_gradients_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_gradients, answer, "Exercise 10.3(a) gradients", *needles)
+    fails(ex.check_gradients, answer, "Exercise 10.3(a) gradients", *needles)
 
 
 def test_gradients_explains_the_exercise_order_by_shapes():
@@ -358,7 +319,7 @@ def test_gradients_explains_the_exercise_order_by_shapes():
             return np.outer(s, x), s, np.outer(d, A), d
         return np.outer(d, A), d, np.outer(s, x), s
 
-    _fails(ex.check_gradients, exercise_order, "return them in the order of theta")
+    fails(ex.check_gradients, exercise_order, "return them in the order of theta")
 
 
 # --------------------------------------------------------------------------- (b) full_gradient
@@ -425,7 +386,7 @@ def _last_only(X, Y, theta):
     ids=["sum", "twice", "last", "wrong-axis", "nan", "array"],
 )
 def test_full_gradient_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_full_gradient, answer, "Exercise 10.3(b) full_gradient", *needles)
+    fails(ex.check_full_gradient, answer, "Exercise 10.3(b) full_gradient", *needles)
 
 
 def test_full_gradient_of_the_solution_is_the_mean_not_the_sum(solution):
@@ -465,7 +426,7 @@ def test_delta_sigmoid_cross_entropy_accepts_correct_answers(answer, capsys):
     ids=["sign", "squared-error-delta", "dR-df", "summed", "nan"],
 )
 def test_delta_sigmoid_cross_entropy_rejects_wrong_answers(answer, needles):
-    _fails(
+    fails(
         ex.check_delta_sigmoid_cross_entropy,
         answer,
         "Exercise 10.3(c) delta_sigmoid_cross_entropy",
@@ -498,7 +459,7 @@ def test_delta_sigmoid_squared_accepts_correct_answers(answer, capsys):
     ids=["no-sigma-prime", "factor-2", "sign", "sigma-prime-at-f", "none"],
 )
 def test_delta_sigmoid_squared_rejects_wrong_answers(answer, needles):
-    _fails(
+    fails(
         ex.check_delta_sigmoid_squared, answer, "Exercise 10.3(c) delta_sigmoid_squared", *needles
     )
 
@@ -550,11 +511,11 @@ def _naive_softmax(z):
 )
 def test_softmax_rejects_wrong_answers(answer, needles):
     with np.errstate(over="ignore", invalid="ignore"):
-        _fails(ex.check_softmax, answer, "Exercise 10.3(d) softmax", *needles)
+        fails(ex.check_softmax, answer, "Exercise 10.3(d) softmax", *needles)
 
 
 def test_softmax_explains_the_overflow_of_the_naive_formula():
-    message = _fails(ex.check_softmax, _naive_softmax, "overflows", "Subtract max_m z_m")
+    message = fails(ex.check_softmax, _naive_softmax, "overflows", "Subtract max_m z_m")
     assert "for z = [ 1000.,   999., -1000.] softmax returned [nan, nan,  0.]" in message
 
 
@@ -585,7 +546,7 @@ def test_delta_softmax_cross_entropy_accepts_correct_answers(answer, capsys):
 )
 def test_delta_softmax_cross_entropy_rejects_wrong_answers(answer, needles):
     title = "Exercise 10.3(d) delta_softmax_cross_entropy"
-    _fails(ex.check_delta_softmax_cross_entropy, answer, title, *needles)
+    fails(ex.check_delta_softmax_cross_entropy, answer, title, *needles)
 
 
 # --------------------------------------------------------------------------- the references

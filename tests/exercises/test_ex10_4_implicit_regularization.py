@@ -11,21 +11,16 @@ system of the closest-point problem.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.linalg
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from notebook_functions import fails, notebook_fixtures, stub
 
 from nnbook.exercises import ex10_4_implicit_regularization as ir
-from nnbook.exercises.checks import CheckFailed
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "ex10_4_implicit_regularization.md"
 STUDENT_FUNCTIONS = (
     "project_row",
     "project_null",
@@ -48,50 +43,9 @@ A37 = np.random.default_rng(0).standard_normal((3, 7))  # a small full-row-rank 
 
 
 # --------------------------------------------------------------------------- helpers
-def _booktool():
-    spec = importlib.util.spec_from_file_location("booktool", ROOT / "tools" / "booktool.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _functions_from(nb) -> dict:
-    """Execute the code cells that define the student functions; return those functions."""
-    namespace: dict = {"np": np}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(
-            f"def {name}(" in cell.source for name in STUDENT_FUNCTIONS
-        ):
-            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)
-    missing = [name for name in STUDENT_FUNCTIONS if name not in namespace]
-    assert not missing, f"the notebook does not define {missing}"
-    return {name: namespace[name] for name in STUDENT_FUNCTIONS}
-
-
-@pytest.fixture(scope="module")
-def solution() -> dict:
-    return _functions_from(_booktool().read_md(SOLUTION))
-
-
-@pytest.fixture(scope="module")
-def exercise() -> dict:
-    tool = _booktool()
-    nb = tool.make_exercise(tool.read_md(SOLUTION), "solutions/ex10_4_implicit_regularization.md")
-    return _functions_from(nb)
-
-
-def _fails(check, answer, *needles: str) -> str:
-    """Run ``check(answer)``, expect CheckFailed, and that its message contains every needle."""
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    message = str(info.value)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in message:\n{message}"
-    return message
-
-
-def _stub(*args):
-    raise NotImplementedError("Your code here")
+solution, exercise = notebook_fixtures(
+    "ex10_4_implicit_regularization.md", STUDENT_FUNCTIONS, {"np": np}
+)
 
 
 def _row_basis(A):
@@ -123,7 +77,7 @@ def _torch_gd(A, b, x0, eta, K):
 # --------------------------------------------------------------------------- stubs and solution
 @pytest.mark.parametrize("name", STUDENT_FUNCTIONS)
 def test_a_stub_is_not_attempted_and_does_not_raise(name, capsys):
-    result = CHECKS[name](_stub)
+    result = CHECKS[name](stub)
     assert result.status == "not attempted" and not result.passed
     assert "not attempted yet" in capsys.readouterr().out
 
@@ -291,7 +245,7 @@ def test_project_row_accepts_correct_answers_written_differently(answer, capsys)
     ids=["null-instead", "complete-qr", "unnormalised", "column-space", "column", "nan", "none"],
 )
 def test_project_row_rejects_wrong_answers(answer, needles):
-    _fails(ir.check_project_row, answer, "Exercise 10.4(a) project_row", *needles)
+    fails(ir.check_project_row, answer, "Exercise 10.4(a) project_row", *needles)
 
 
 def test_project_row_is_tested_beyond_20_by_100():
@@ -300,7 +254,7 @@ def test_project_row_is_tested_beyond_20_by_100():
     def only_20x100(A, x):
         return _row_svd(A, x) if A.shape == (20, 100) else x
 
-    _fails(ir.check_project_row, only_20x100, "A of shape (3, 7)")
+    fails(ir.check_project_row, only_20x100, "A of shape (3, 7)")
 
 
 def test_project_row_cannot_change_the_checks_matrices():
@@ -338,7 +292,7 @@ def test_project_null_accepts_correct_answers_written_differently(answer, capsys
     ids=["row-instead", "zero", "unnormalised", "wrong-P", "identity", "inf"],
 )
 def test_project_null_rejects_wrong_answers(answer, needles):
-    _fails(ir.check_project_null, answer, "Exercise 10.4(a) project_null", *needles)
+    fails(ir.check_project_null, answer, "Exercise 10.4(a) project_null", *needles)
 
 
 # --------------------------------------------------------------------------- (b) gradient
@@ -367,7 +321,7 @@ def test_gradient_accepts_correct_answers_written_differently(answer, capsys):
     ids=["sign", "missing-half", "mean", "no-b", "shape", "nan"],
 )
 def test_gradient_rejects_wrong_answers(answer, needles):
-    _fails(ir.check_gradient, answer, "Exercise 10.4(b) grad_R", *needles)
+    fails(ir.check_gradient, answer, "Exercise 10.4(b) grad_R", *needles)
 
 
 # --------------------------------------------------------------------------- (c) GD
@@ -424,7 +378,7 @@ def test_gradient_descent_accepts_correct_answers_written_differently(answer, ca
     ids=["in-place", "no-start", "shifted", "ascent", "ignores-x0", "transposed", "last", "nan"],
 )
 def test_gradient_descent_rejects_wrong_answers(answer, needles):
-    _fails(ir.check_gradient_descent, answer, "Exercise 10.4(c) gradient_descent", *needles)
+    fails(ir.check_gradient_descent, answer, "Exercise 10.4(c) gradient_descent", *needles)
 
 
 # --------------------------------------------------------------------------- (d) x* and the rate
@@ -462,14 +416,14 @@ def _some_solution(A, b):
     ids=["AT-b", "a-solution", "normal-equations-wrong-way", "coefficients", "nan"],
 )
 def test_min_norm_solution_rejects_wrong_answers(answer, needles):
-    _fails(ir.check_min_norm_solution, answer, "Exercise 10.4(d) min_norm_solution", *needles)
+    fails(ir.check_min_norm_solution, answer, "Exercise 10.4(d) min_norm_solution", *needles)
 
 
 def test_min_norm_solution_names_a_singular_matrix():
     def pseudo_inverse_of_ATA(A, b):
         return scipy.linalg.solve(A.T @ A, A.T @ b, assume_a="pos")  # raises: singular
 
-    message = _fails(ir.check_min_norm_solution, pseudo_inverse_of_ATA, "raised")
+    message = fails(ir.check_min_norm_solution, pseudo_inverse_of_ATA, "raised")
     assert "LinAlgError" in message and "A A^T" in message
 
 
@@ -510,7 +464,7 @@ def _s(A):
     ids=["zero-eigenvalues", "slow-only", "unsquared", "fast-only", "nan", "vector"],
 )
 def test_rate_rejects_wrong_answers(answer, needles):
-    _fails(ir.check_rate, answer, "Exercise 10.4(d) contraction_rate", *needles)
+    fails(ir.check_rate, answer, "Exercise 10.4(d) contraction_rate", *needles)
 
 
 def test_rate_cases_cover_both_branches_and_divergence():
@@ -556,4 +510,4 @@ def test_limit_accepts_correct_answers_written_differently(answer, capsys):
     ids=["no-x0-term", "row-part", "plus-x0", "start", "nan"],
 )
 def test_limit_rejects_wrong_answers(answer, needles):
-    _fails(ir.check_limit, answer, "Exercise 10.4(e) gd_limit", *needles)
+    fails(ir.check_limit, answer, "Exercise 10.4(e) gd_limit", *needles)

@@ -12,9 +12,7 @@ pmf, Chapter 6's closed forms, scikit-learn's ridge, PyTorch's dropout and Monte
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -22,17 +20,15 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from notebook_functions import fails, notebook_fixtures, stub
 from scipy import stats
 from sklearn.linear_model import Ridge
 
 from nnbook.engine import linear
 from nnbook.exercises import ex10_5_dropout as ex
-from nnbook.exercises.checks import CheckFailed
 
 matplotlib.use("Agg")
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "ex10_5_dropout.md"
 CHECKS = {
     "inverted_dropout": ex.check_inverted_dropout,
     "mask_probability": ex.check_mask_probability,
@@ -51,48 +47,7 @@ ARGS = {  # one call of each student function, to see that the stub raises
 
 
 # --------------------------------------------------------------------------- helpers
-def _booktool():
-    spec = importlib.util.spec_from_file_location("booktool", ROOT / "tools" / "booktool.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _functions_from(nb) -> dict:
-    """Execute the code cells that define the student functions; return those functions."""
-    namespace: dict = {"np": np}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(f"def {name}(" in cell.source for name in CHECKS):
-            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)
-    missing = [name for name in CHECKS if name not in namespace]
-    assert not missing, f"the notebook does not define {missing}"
-    return {name: namespace[name] for name in CHECKS}
-
-
-@pytest.fixture(scope="module")
-def solution() -> dict:
-    return _functions_from(_booktool().read_md(SOLUTION))
-
-
-@pytest.fixture(scope="module")
-def exercise() -> dict:
-    tool = _booktool()
-    nb = tool.make_exercise(tool.read_md(SOLUTION), "solutions/ex10_5_dropout.md")
-    return _functions_from(nb)
-
-
-def _fails(check, answer, *needles: str) -> str:
-    """Run ``check(answer)``, expect CheckFailed, and that its message contains every needle."""
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    message = str(info.value)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in message:\n{message}"
-    return message
-
-
-def _stub(*args):
-    raise NotImplementedError("Your code here")
+solution, exercise = notebook_fixtures("ex10_5_dropout.md", CHECKS, {"np": np})
 
 
 PHI = "lecture's phi = 1 - p (the drop probability) does not belong here"
@@ -101,7 +56,7 @@ PHI = "lecture's phi = 1 - p (the drop probability) does not belong here"
 # --------------------------------------------------------------------------- stubs and solution
 @pytest.mark.parametrize("name", CHECKS)
 def test_a_stub_is_not_attempted(name, capsys):
-    result = CHECKS[name](_stub)
+    result = CHECKS[name](stub)
     assert result.status == "not attempted" and not result.passed
     assert "not attempted yet" in capsys.readouterr().out
 
@@ -126,7 +81,7 @@ def test_a_raising_answer_is_reported_readably(name):
     def broken(*args):
         raise ValueError("operands could not be broadcast together")
 
-    _fails(CHECKS[name], broken, "raised ValueError: operands could not be broadcast")
+    fails(CHECKS[name], broken, "raised ValueError: operands could not be broadcast")
 
 
 # --------------------------------------------------------------------------- library: masks
@@ -299,14 +254,14 @@ def test_inverted_dropout_accepts_other_correct_forms(answer, capsys):
     ids=["phi", "no-scaling", "times-p", "inverted-mask", "no-mask", "shape", "nan", "none"],
 )
 def test_inverted_dropout_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_inverted_dropout, answer, "Exercise 10.5(a) inverted_dropout", *needles)
+    fails(ex.check_inverted_dropout, answer, "Exercise 10.5(a) inverted_dropout", *needles)
 
 
 def test_inverted_dropout_must_handle_a_stack_of_masks():
     def one_mask_only(h, m, p):
         return np.array([m[j] * h[j] / p for j in range(len(h))])  # fails on (n, d)
 
-    _fails(ex.check_inverted_dropout, one_mask_only, "m = [[")
+    fails(ex.check_inverted_dropout, one_mask_only, "m = [[")
 
 
 # --------------------------------------------------------------------------- (a) mask_probability
@@ -353,7 +308,7 @@ def test_mask_probability_accepts_other_correct_forms(answer, capsys):
     ids=["phi", "binomial", "kept-only", "vector", "mean", "nan", "string"],
 )
 def test_mask_probability_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_mask_probability, answer, "Exercise 10.5(a) mask_probability", *needles)
+    fails(ex.check_mask_probability, answer, "Exercise 10.5(a) mask_probability", *needles)
 
 
 # --------------------------------------------------------------------------- (b) expected loss
@@ -428,7 +383,7 @@ def _fit(w, h, y_star):
     ],
 )
 def test_expected_squared_loss_rejects_wrong_answers(answer, needles):
-    _fails(
+    fails(
         ex.check_expected_squared_loss, answer, "Exercise 10.5(b) expected_squared_loss", *needles
     )
 
@@ -470,7 +425,7 @@ def test_penalty_weights_accept_other_correct_forms(answer, capsys):
     ids=["phi", "no-factor", "mean", "not-squared", "square-of-sum", "axis-1", "matrix", "nan"],
 )
 def test_penalty_weights_reject_wrong_answers(answer, needles):
-    _fails(ex.check_penalty_weights, answer, "Exercise 10.5(c) dropout_penalty_weights", *needles)
+    fails(ex.check_penalty_weights, answer, "Exercise 10.5(c) dropout_penalty_weights", *needles)
 
 
 # --------------------------------------------------------------------------- (c) minimiser
@@ -524,7 +479,7 @@ def _energy(X):
     ids=["ols", "phi", "plain-ridge", "no-factor", "mean", "full-matrix", "column", "nan"],
 )
 def test_dropout_ridge_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_dropout_ridge, answer, "Exercise 10.5(c) dropout_ridge_minimiser", *needles)
+    fails(ex.check_dropout_ridge, answer, "Exercise 10.5(c) dropout_ridge_minimiser", *needles)
 
 
 def test_dropout_ridge_check_includes_a_wide_design():
@@ -536,7 +491,7 @@ def test_dropout_ridge_check_includes_a_wide_design():
             raise np.linalg.LinAlgError("Singular matrix")
         return _minimiser_augmented(X, y, p)
 
-    _fails(ex.check_dropout_ridge, needs_invertible_gram, "raised LinAlgError")
+    fails(ex.check_dropout_ridge, needs_invertible_gram, "raised LinAlgError")
 
 
 def test_checks_do_not_let_the_answer_change_their_inputs(capsys):

@@ -14,10 +14,8 @@ likelihood with SciPy, SciPy's statistics and scikit-learn.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import math
 import warnings
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -25,6 +23,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from notebook_functions import fails, notebook_fixtures, stub
 from scipy import stats
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
@@ -40,15 +39,12 @@ from sklearn.preprocessing import (
 
 from nnbook.data.dataset import stratified_split as nnbook_split
 from nnbook.exercises import ex10_6_tricks as ex
-from nnbook.exercises.checks import CheckFailed
 from nnbook.pytorch import train
 from nnbook.pytorch.early_stopping import EarlyStopping
 from nnbook.pytorch.models import make_mlp
 
 matplotlib.use("Agg")
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "ex10_6_tricks.md"
 CHECKS = {
     "stratified_split": ex.check_stratified_split,
     "standardise": ex.check_standardise,
@@ -71,53 +67,19 @@ ARGS = {  # one call of each student function, to see that the stub raises
 
 
 # --------------------------------------------------------------------------- helpers
-def _booktool():
-    spec = importlib.util.spec_from_file_location("booktool", ROOT / "tools" / "booktool.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _functions_from(nb) -> dict:
-    """Execute the cells that define the student functions and the settings they use."""
-    namespace: dict = {
+solution, exercise = notebook_fixtures(
+    "ex10_6_tricks.md",
+    CHECKS,
+    {  # what the page's import cells define, and the settings cell TRAINING = ...
         "np": np,
         "pd": pd,
         "make_mlp": make_mlp,
         "train": train,
         "EarlyStopping": EarlyStopping,
         "fields": dataclasses.fields,
-    }
-    for cell in nb.cells:
-        source = cell.source
-        defines = any(f"def {name}(" in source for name in CHECKS)
-        if cell.cell_type == "code" and (defines or source.startswith("TRAINING =")):
-            exec(compile(source, "<notebook cell>", "exec"), namespace)
-    missing = [name for name in CHECKS if name not in namespace]
-    assert not missing, f"the notebook does not define {missing}"
-    return {name: namespace[name] for name in CHECKS}
-
-
-@pytest.fixture(scope="module")
-def solution() -> dict:
-    return _functions_from(_booktool().read_md(SOLUTION))
-
-
-@pytest.fixture(scope="module")
-def exercise() -> dict:
-    tool = _booktool()
-    nb = tool.make_exercise(tool.read_md(SOLUTION), "solutions/ex10_6_tricks.md")
-    return _functions_from(nb)
-
-
-def _fails(check, answer, *needles: str) -> str:
-    """Run ``check(answer)``, expect CheckFailed, and that its message contains every needle."""
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    message = str(info.value)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in message:\n{message}"
-    return message
+    },
+    also=("TRAINING =",),
+)
 
 
 def _passes(check, answer, capsys) -> None:
@@ -125,14 +87,10 @@ def _passes(check, answer, capsys) -> None:
     assert "correct" in capsys.readouterr().out
 
 
-def _stub(*args, **kwargs):
-    raise NotImplementedError("Your code here")
-
-
 # --------------------------------------------------------------------------- stubs and solution
 @pytest.mark.parametrize("name", CHECKS)
 def test_a_stub_is_not_attempted(name, capsys):
-    result = CHECKS[name](_stub)
+    result = CHECKS[name](stub)
     assert result.status == "not attempted" and not result.passed
     assert "not attempted yet" in capsys.readouterr().out
 
@@ -157,7 +115,7 @@ def test_a_raising_answer_is_reported_readably(name):
     def broken(*args, **kwargs):
         raise ValueError("operands could not be broadcast together")
 
-    _fails(CHECKS[name], broken, "raised ValueError: operands could not be broadcast")
+    fails(CHECKS[name], broken, "raised ValueError: operands could not be broadcast")
 
 
 @pytest.mark.parametrize("name", ["standardise", "paired_difference", "log_features"])
@@ -169,7 +127,7 @@ def test_a_nan_answer_is_reported_readably(name):
             return np.full(np.shape(args[0]), np.nan), np.full(np.shape(args[1]), np.nan)
         return np.nan, np.nan
 
-    _fails(CHECKS[name], nan_answer, "NaN")
+    fails(CHECKS[name], nan_answer, "NaN")
 
 
 # --------------------------------------------------------------------------- (a) the split
@@ -250,7 +208,7 @@ def _fixed_seed(y, n_test, seed):
     ],
 )
 def test_stratified_split_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_stratified_split, answer, "Exercise 10.6(a) stratified_split", *needles)
+    fails(ex.check_stratified_split, answer, "Exercise 10.6(a) stratified_split", *needles)
 
 
 # --------------------------------------------------------------------------- (a) standardise
@@ -315,7 +273,7 @@ def _in_place(A, B):
     ids=["fit on all", "fit each", "test untouched", "variance", "centred", "in place", "one"],
 )
 def test_standardise_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_standardise, answer, "Exercise 10.6(a) standardise", *needles)
+    fails(ex.check_standardise, answer, "Exercise 10.6(a) standardise", *needles)
 
 
 # --------------------------------------------------------------------------- (a) Default features
@@ -391,7 +349,7 @@ def _standardised_student(df_train, df_test):
     ids=["fit on all", "fit each", "Yes as 0", "student standardised", "swapped", "no student"],
 )
 def test_preprocess_default_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_preprocess_default, answer, "Exercise 10.6(a) preprocess_default", *needles)
+    fails(ex.check_preprocess_default, answer, "Exercise 10.6(a) preprocess_default", *needles)
 
 
 # --------------------------------------------------------------------------- (b) the network
@@ -445,14 +403,14 @@ def _unseeded(X_train, y_train, X_test, **tricks):
     ids=["P(y=0)", "constant", "labels", "two columns", "logits", "unseeded", "short"],
 )
 def test_network_proba_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_network_proba, answer, "Exercise 10.6(b) network_proba", *needles)
+    fails(ex.check_network_proba, answer, "Exercise 10.6(b) network_proba", *needles)
 
 
 def test_network_proba_must_accept_the_tricks():
     def no_tricks(X_train, y_train, X_test, *, seed=0):
         return _logistic(X_train, y_train, X_test)
 
-    _fails(ex.check_network_proba, no_tricks, "raised TypeError", "unexpected keyword")
+    fails(ex.check_network_proba, no_tricks, "raised TypeError", "unexpected keyword")
 
 
 def test_the_network_check_data_can_be_classified_below_the_null_rate():
@@ -492,7 +450,7 @@ def test_binomial_se_accepts_other_correct_forms(answer, capsys):
     ids=["variance", "over n", "no 1 - e", "no n", "None", "NaN"],
 )
 def test_binomial_se_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_binomial_se, answer, "Exercise 10.6(c) binomial_se", *needles)
+    fails(ex.check_binomial_se, answer, "Exercise 10.6(c) binomial_se", *needles)
 
 
 def _paired_by_covariance(a, b):
@@ -530,7 +488,7 @@ def test_paired_difference_accepts_other_correct_forms(answer, capsys):
     ids=["unpaired", "over n", "no sqrt n", "sign", "no SE"],
 )
 def test_paired_difference_rejects_wrong_answers(answer, needles):
-    _fails(ex.check_paired_difference, answer, "Exercise 10.6(c) paired_difference", *needles)
+    fails(ex.check_paired_difference, answer, "Exercise 10.6(c) paired_difference", *needles)
 
 
 # --------------------------------------------------------------------------- (d) log features
@@ -566,7 +524,7 @@ def _log_in_place(X):
 )
 def test_log_features_rejects_wrong_answers(answer, needles):
     with np.errstate(divide="ignore"):
-        _fails(ex.check_log_features, answer, "Exercise 10.6(d) log_features", *needles)
+        fails(ex.check_log_features, answer, "Exercise 10.6(d) log_features", *needles)
 
 
 # --------------------------------------------------------------------------- the additive model
