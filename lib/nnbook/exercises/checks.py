@@ -125,6 +125,18 @@ def as_numeric(
     return arr
 
 
+def shape_of(value: Any) -> tuple[int, ...] | None:
+    """``np.shape(value)``, or None when ``value`` is ragged or not array-like.
+
+    A check compares the shape first to say what a wrong shape means; on None it leaves the
+    message to :func:`as_numeric`.
+    """
+    try:
+        return tuple(np.shape(value))
+    except Exception:  # e.g. a ragged list
+        return None
+
+
 def close(
     title: str, got: Any, expected: Any, what: str, *, atol: float = 1e-6, rtol: float = 1e-6
 ) -> None:
@@ -156,6 +168,7 @@ __all__ = [
     "run",
     "call",
     "as_numeric",
+    "shape_of",
     "close",
     "passed",
     "not_attempted",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -25,7 +24,7 @@ from scipy.optimize import linprog
 from .._util import as_array, one_of, positive_float, positive_int
 from ..engine import activations
 from ..viz.plots import PALETTE
-from .checks import Result, as_numeric, call, fail, fmt, passed, run
+from .checks import Result, as_numeric, call, fail, fmt, passed, run, shape_of
 
 #: The four Boolean inputs, one per row: (0, 0), (0, 1), (1, 0), (1, 1).
 X_XOR: np.ndarray = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -488,14 +487,6 @@ def _pt(x: Sequence[float]) -> str:
     return "(" + ", ".join(f"{float(v):.4g}" for v in x) + ")"
 
 
-def _shape_of(value: Any) -> tuple[int, ...] | None:
-    """``np.shape(value)``, or None when ``value`` is ragged or not array-like."""
-    try:
-        return tuple(np.shape(value))
-    except Exception:  # e.g. a ragged list; as_numeric then gives the message
-        return None
-
-
 def _xor_random_points() -> np.ndarray:
     """Fixed non-Boolean test inputs, so a hard-coded truth table cannot pass.
 
@@ -542,11 +533,11 @@ def check_feature_map(feature_map: Callable) -> Result:
         ):
             expected = reference_feature_map(X)
             got = call(title, feature_map, X.copy())
-            if _shape_of(got) == expected.shape[::-1] and expected.shape[0] != expected.shape[1]:
+            if shape_of(got) == expected.shape[::-1] and expected.shape[0] != expected.shape[1]:
                 raise fail(
                     title,
                     f"feature_map(X) should have shape {expected.shape} (one row (a1, a2) per "
-                    f"input row), got {_shape_of(got)}: is the result transposed?",
+                    f"input row), got {shape_of(got)}: is the result transposed?",
                 )
             arr = as_numeric(title, got, f"feature_map(X) on {name}", shape=expected.shape)
             bad = ~np.all(np.isclose(arr, expected, atol=1e-6, rtol=1e-6), axis=1)
@@ -662,7 +653,7 @@ def check_mlp(xor_mlp_weights: Callable) -> Result:
             )
         params = {}
         for (name, shape), value in zip(shapes.items(), got):
-            got_shape = _shape_of(value)
+            got_shape = shape_of(value)
             if value is not None and got_shape is not None and got_shape != shape:
                 raise fail(
                     title, f"{name} should have shape {shape}, got {got_shape}.{hints[name]}"

@@ -29,7 +29,7 @@ from ..engine.layers import Activation, Linear
 from ..engine.losses import BCEWithLogits, binary_cross_entropy
 from ..engine.mlp import MLP
 from ..engine.optim import SGD
-from .checks import Result, as_numeric, call, fail, fmt, run
+from .checks import Result, as_numeric, call, fail, fmt, run, shape_of
 
 Array = np.ndarray
 
@@ -335,13 +335,8 @@ def _torch_derivative(activation: str, z: Array) -> Array:
 
 
 def _shape_of(value: Any) -> tuple[int, ...] | None:
-    """``np.shape(value)``, or None when ``value`` is ragged, a string or not array-like."""
-    if isinstance(value, (str, bytes)):
-        return None
-    try:
-        return tuple(np.shape(value))
-    except Exception:  # e.g. a ragged list; as_numeric then gives the message
-        return None
+    """:func:`~nnbook.exercises.checks.shape_of`, and None for a string (as_numeric says so)."""
+    return None if isinstance(value, (str, bytes)) else shape_of(value)
 
 
 def _compare_derivative(title: str, student: Callable, activation: str, name: str, hint) -> int:

@@ -34,7 +34,7 @@ import numpy as np
 from .._util import as_array, as_rng, one_of, positive_int
 from ..engine import gradcheck, losses
 from ..engine.activations import sigmoid, sigmoid_grad
-from .checks import Result, as_numeric, call, fail, fmt, passed, run
+from .checks import Result, as_numeric, call, fail, fmt, passed, run, shape_of
 
 
 class Params(NamedTuple):
@@ -302,15 +302,6 @@ _RTOL, _ATOL = 1e-6, 1e-9
 _CASES = ((3, 3, 3), (3, 4, 2), (1, 1, 1), (4, 2, 5), (2, 5, 1), (6, 3, 4))
 
 
-def _shape_of(value: Any) -> tuple[int, ...] | None:
-    if hasattr(value, "shape"):
-        return tuple(value.shape)
-    try:
-        return tuple(np.shape(value))
-    except Exception:  # ragged or not array-like: as_numeric gives the message
-        return None
-
-
 def _unpack(title: str, got: Any, names: Sequence[str], what: str) -> tuple:
     """The student's tuple of ``len(names)`` results, or a readable failure."""
     wanted = "(" + ", ".join(names) + ")"
@@ -344,7 +335,7 @@ def _expect(
     ``mistakes`` are pairs (what a plausible wrong answer returns, or None; a hint);
     ``shape_hints`` maps a wrong shape to a hint.
     """
-    shape = _shape_of(got)
+    shape = shape_of(got)
     if got is not None and shape is not None and shape != expected.shape:
         hint = (shape_hints or {}).get(shape, "")
         msg = f"{what} {where} should have shape {expected.shape}, got {shape}."
@@ -500,7 +491,7 @@ _GRAD_NAMES = ("dW", "dw0", "dbeta", "dbeta0")
 def _gradient_tuple(title: str, got: Any, theta: Params, what: str) -> tuple:
     """Unpack a gradient (dW, dw0, dbeta, dbeta0); explain the exercise's order (beta first)."""
     grads = _unpack(title, got, _GRAD_NAMES, what)
-    shapes = [_shape_of(g) for g in grads]
+    shapes = [shape_of(g) for g in grads]
     wanted = [p.shape for p in theta]
     if shapes != wanted and shapes == [wanted[i] for i in (2, 3, 0, 1)]:
         raise fail(
@@ -632,7 +623,7 @@ def _check_elementwise(title: str, fn: Callable, z, y, expected, mistakes) -> in
     """Call ``fn(f, y)`` on all (f, y) pairs at once; name the first pair that is wrong."""
     f = sigmoid(z)
     got = call(title, fn, f.copy(), y.copy())
-    shape = _shape_of(got)
+    shape = shape_of(got)
     if got is not None and shape is not None and shape != expected.shape:
         raise fail(
             title,
@@ -719,7 +710,7 @@ def check_softmax(softmax: Callable) -> Result:
         for name, z in cases:
             expected = torch.softmax(torch.from_numpy(z), dim=-1).numpy()
             got = call(_SOFTMAX, softmax, z.copy())
-            if name == "large z" and _shape_of(got) == z.shape:
+            if name == "large z" and shape_of(got) == z.shape:
                 values = got.detach().numpy() if hasattr(got, "detach") else got
                 if not np.all(np.isfinite(np.asarray(values, dtype=float))):
                     raise fail(

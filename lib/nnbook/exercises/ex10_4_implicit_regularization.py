@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._util import as_array, as_rng, positive_float, positive_int
-from .checks import CheckFailed, Result, as_numeric, call, fail, passed, run
+from .checks import CheckFailed, Result, as_numeric, call, fail, passed, run, shape_of
 
 
 # --------------------------------------------------------------------------- the problem
@@ -201,17 +201,10 @@ def _call(title: str, func: Callable, A: np.ndarray, *args: Any) -> Any:
 
 
 def _vector(title: str, got: Any, n: int, what: str) -> np.ndarray:
-    shape = _shape_of(got)
+    shape = shape_of(got)
     if shape is not None and shape != (n,) and int(np.prod(shape)) == n:
         raise fail(title, f"{what} should be a vector of shape ({n},), got shape {shape}")
     return as_numeric(title, got, what, shape=(n,))
-
-
-def _shape_of(value: Any) -> tuple[int, ...] | None:
-    try:
-        return tuple(np.shape(value))
-    except Exception:  # ragged input: as_numeric gives the message
-        return None
 
 
 def _compare(title, got, expected, what, where, scale, hints=()) -> float:
@@ -358,7 +351,7 @@ def check_gradient_descent(gradient_descent: Callable) -> Result:
             eta = step / np.linalg.norm(A, 2) ** 2
             got = _call(title, gradient_descent, A, b, x0, eta, K)
             exp = gd_iterates(A, b, x0, eta, K)
-            shape = _shape_of(got)
+            shape = shape_of(got)
             where = f"{name}, a {start} x0, eta = {eta:.4g} and K = {K}"
             wrong_shape = {
                 (K, n): f"got {K} rows; return K + 1 = {K + 1} rows, x^(0) first",
