@@ -1,27 +1,20 @@
-"""Tests for nnbook.chapters.ch06_regularization: the ridge closed forms and the CV helper.
+"""Tests for nnbook.chapters.ch06_regularization: MAP and input noise as ridge, the CV helpers.
 
-Each closed form is checked against an independent computation: Monte Carlo over dropout
-masks or input noise, least squares on augmented data, numerical optimisation of a log
-posterior written with scipy.stats, or a brute-force search.
+Each closed form is checked against an independent computation: least squares on noisy copies
+of the inputs, numerical optimisation of a log posterior written with scipy.stats, or a
+brute-force search. The ridge regression they are compared with is tested in
+tests/engine/test_linear.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from linear_data import linear_data
 from scipy import optimize, stats
 
 from nnbook.chapters import ch06_regularization as reg
 from nnbook.engine import linear
-
-
-def _data(n=40, d=4, seed=0, noise=0.5):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    w = rng.normal(size=d)
-    y = X @ w + noise * rng.normal(size=n)
-    return X, y
-
 
 # ---------------------------------------------------------------------------------------
 # ridge and MAP
@@ -29,7 +22,7 @@ def _data(n=40, d=4, seed=0, noise=0.5):
 
 
 def test_map_equals_ridge():
-    X, y = _data(n=30, d=5, seed=1)
+    X, y = linear_data(n=30, d=5, seed=1)
     s2, tau2 = 0.25, 2.0
 
     def neg_log_posterior(w):
@@ -50,17 +43,12 @@ def test_map_equals_ridge():
 
 
 # ---------------------------------------------------------------------------------------
-# dropout as ridge (Exercise 10.5)
-# ---------------------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------------------
 # input noise as ridge
 # ---------------------------------------------------------------------------------------
 
 
 def test_noise_ridge_matches_least_squares_on_noisy_copies():
-    X, y = _data(n=25, d=3, seed=5)
+    X, y = linear_data(n=25, d=3, seed=5)
     sigma = 0.6
     X_aug, y_aug = reg.noisy_copies(X, y, sigma, copies=4000, rng=6)
     assert X_aug.shape == (100_000, 3) and y_aug.shape == (100_000,)
@@ -129,7 +117,7 @@ def test_cross_validate_shape_and_known_best():
 
 
 def test_cross_validate_picks_ridge_lambda_like_brute_force():
-    X, y = _data(n=50, d=8, seed=8, noise=2.0)
+    X, y = linear_data(n=50, d=8, seed=8, noise=2.0)
 
     def score(setting, X_tr, y_tr, X_va, y_va):
         w = linear.ridge(X_tr, y_tr, setting["lam"])
@@ -153,21 +141,7 @@ def test_cross_validate_picks_ridge_lambda_like_brute_force():
 
 
 def test_bad_input():
-    X, y = _data()
-    with pytest.raises(ValueError, match=r"expected X of shape \(n, d\)"):
-        linear.ridge(X[0], y, 1.0)
-    with pytest.raises(ValueError, match=r"expected y of shape \(40,\)"):
-        linear.ridge(X, y[:-1], 1.0)
-    with pytest.raises(ValueError, match="lam >= 0"):
-        linear.ridge(X, y, -1.0)
-    with pytest.raises(ValueError, match="penalty_weights >= 0"):
-        linear.ridge(X, y, 1.0, penalty_weights=[1, -1, 1, 1])
-    with pytest.raises(ValueError, match="singular"):
-        linear.ridge(np.ones((5, 2)), np.ones(5), 0.0)
-    with pytest.raises(ValueError, match=r"phi in \[0, 1\)"):
-        linear.dropout_ridge(X, y, 1.0)
-    with pytest.raises(ValueError, match=r"expected w of shape \(4,\)"):
-        linear.expected_dropout_loss(np.ones(3), X, y, 0.5)
+    X, y = linear_data()
     with pytest.raises(ValueError, match="noise_var > 0"):
         reg.map_linear_gaussian(X, y, noise_var=0.0, prior_var=1.0)
     with pytest.raises(ValueError, match="K <= n"):
@@ -219,7 +193,7 @@ def test_draw_thinned_network_crosses_out_exactly_the_dropped_units():
 
 def test_map_is_weight_decay_on_the_mean_squared_error_with_lambda_2s2_lambda_prime_over_n():
     """Chapter 6: R = (1/N) sum (y - x^T theta)^2 without a 1/2, so lambda = 2 s^2 lambda' / N."""
-    X, y = _data(n=30, d=5, seed=2)
+    X, y = linear_data(n=30, d=5, seed=2)
     s2, tau2 = 0.5, 0.8
     lam = 2 * s2 * (1 / tau2) / len(y)
 

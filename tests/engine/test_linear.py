@@ -1,34 +1,25 @@
 """Tests for nnbook.engine.linear: ridge in closed form, and dropout on a linear layer as ridge.
 
-Each closed form is checked against an independent computation: Monte Carlo over dropout
-masks or input noise, least squares on augmented data, numerical optimisation of a log
-posterior written with scipy.stats, or a brute-force search.
+Each closed form is checked against an independent computation: numerical minimisation of the
+penalised sum of squares, least squares, or Monte Carlo over dropout masks.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from linear_data import linear_data
 from scipy import optimize
 
 from nnbook.engine import linear
 
-
-def _data(n=40, d=4, seed=0, noise=0.5):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    w = rng.normal(size=d)
-    y = X @ w + noise * rng.normal(size=n)
-    return X, y
-
-
 # ---------------------------------------------------------------------------------------
-# ridge and MAP
+# ridge
 # ---------------------------------------------------------------------------------------
 
 
 def test_ridge_minimises_the_penalised_sum_of_squares():
-    X, y = _data()
+    X, y = linear_data()
     lam = 3.0
     w = linear.ridge(X, y, lam)
 
@@ -46,13 +37,18 @@ def test_ridge_minimises_the_penalised_sum_of_squares():
 
 
 def test_ridge_zero_penalty_weight_leaves_intercept_free():
-    X, y = _data()
+    X, y = linear_data()
     X1 = np.column_stack([np.ones(len(y)), X])
     y = y + 10.0
     w = linear.ridge(X1, y, 1e6, penalty_weights=[0.0, 1, 1, 1, 1])
     # huge lambda kills the slopes; the free intercept becomes the mean of y
     assert np.max(np.abs(w[1:])) < 1e-3
     assert w[0] == pytest.approx(y.mean(), abs=1e-3)
+
+
+# ---------------------------------------------------------------------------------------
+# dropout as ridge (Exercise 10.5)
+# ---------------------------------------------------------------------------------------
 
 
 def test_dropout_identity_by_monte_carlo():
@@ -72,7 +68,7 @@ def test_dropout_identity_by_monte_carlo():
 
 
 def test_dropout_ridge_minimises_monte_carlo_dropout_loss():
-    H, y = _data(n=30, d=3, seed=3)
+    H, y = linear_data(n=30, d=3, seed=3)
     phi = 0.3
     rng = np.random.default_rng(4)
     copies = 4000
@@ -84,3 +80,26 @@ def test_dropout_ridge_minimises_monte_carlo_dropout_loss():
     assert np.linalg.norm(w_mc - w_closed) < 0.1 * np.linalg.norm(w_ols - w_closed)
     # phi = 0 is least squares
     np.testing.assert_allclose(linear.dropout_ridge(H, y, 0.0), w_ols, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------
+
+
+def test_bad_input():
+    X, y = linear_data()
+    with pytest.raises(ValueError, match=r"expected X of shape \(n, d\)"):
+        linear.ridge(X[0], y, 1.0)
+    with pytest.raises(ValueError, match=r"expected y of shape \(40,\)"):
+        linear.ridge(X, y[:-1], 1.0)
+    with pytest.raises(ValueError, match="lam >= 0"):
+        linear.ridge(X, y, -1.0)
+    with pytest.raises(ValueError, match="penalty_weights >= 0"):
+        linear.ridge(X, y, 1.0, penalty_weights=[1, -1, 1, 1])
+    with pytest.raises(ValueError, match="singular"):
+        linear.ridge(np.ones((5, 2)), np.ones(5), 0.0)
+    with pytest.raises(ValueError, match=r"phi in \[0, 1\)"):
+        linear.dropout_ridge(X, y, 1.0)
+    with pytest.raises(ValueError, match=r"expected w of shape \(4,\)"):
+        linear.expected_dropout_loss(np.ones(3), X, y, 0.5)
