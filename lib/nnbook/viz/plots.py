@@ -440,21 +440,9 @@ def draw_mlp(
     import numpy as _np
     from matplotlib.patches import Circle as _Circle
 
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-        raise TypeError(
-            f"expected sizes to be a list [d, d_1, ..., d_L, K] of ints, got {type(sizes).__name__}"
-        )
-    sizes = list(sizes)
-    if len(sizes) < 2:
-        raise ValueError(
-            f"expected sizes = [d, d_1, ..., d_L, K] with at least 2 entries (d and K), got {sizes}"
-        )
-    for i, s in enumerate(sizes):
-        if isinstance(s, bool) or not isinstance(s, (int, _np.integer)):
-            raise TypeError(f"expected sizes[{i}] to be an int >= 1, got {type(s).__name__}")
-        if int(s) < 1:
-            raise ValueError(f"expected sizes[{i}] to be an int >= 1, got {s}")
-    sizes = [int(s) for s in sizes]
+    from ..engine.mlp import _check_sizes
+
+    sizes = _check_sizes(sizes)  # the same sizes MLP(sizes) accepts
     if isinstance(max_units, bool) or not isinstance(max_units, int) or max_units < 3:
         raise ValueError(f"expected max_units to be an int >= 3, got {max_units!r}")
 
