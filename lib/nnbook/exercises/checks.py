@@ -125,6 +125,17 @@ def as_numeric(
     return arr
 
 
+def as_tuple(title: str, value: Any, n: int, what: str, wanted: str) -> tuple:
+    """Check that ``value``, what the call ``what`` returned, is a tuple or list of ``n``
+    results; ``wanted`` names them in the message (``"the four arrays (W1, b1, W2, b2)"``)."""
+    if value is None:
+        raise fail(title, f"{what} returned None: did you forget a `return`?")
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        length = f" of length {len(value)}" if isinstance(value, (tuple, list)) else ""
+        raise fail(title, f"{what} should return {wanted}, got a {type(value).__name__}{length}")
+    return tuple(value)
+
+
 def shape_of(value: Any) -> tuple[int, ...] | None:
     """``np.shape(value)``, or None when ``value`` is ragged or not array-like.
 
@@ -168,6 +179,7 @@ __all__ = [
     "run",
     "call",
     "as_numeric",
+    "as_tuple",
     "shape_of",
     "close",
     "passed",

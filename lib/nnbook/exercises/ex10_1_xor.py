@@ -24,7 +24,7 @@ from scipy.optimize import linprog
 from .._util import as_array, one_of, positive_float, positive_int
 from ..engine import activations
 from ..viz.plots import PALETTE
-from .checks import Result, as_numeric, call, fail, fmt, passed, run, shape_of
+from .checks import Result, as_numeric, as_tuple, call, fail, fmt, passed, run, shape_of
 
 #: The four Boolean inputs, one per row: (0, 0), (0, 1), (1, 0), (1, 1).
 X_XOR: np.ndarray = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -642,15 +642,7 @@ def check_mlp(xor_mlp_weights: Callable) -> Result:
 
     def body() -> Result:
         got = call(title, xor_mlp_weights)
-        if got is None:
-            raise fail(title, "xor_mlp_weights() returned None: did you forget a `return`?")
-        if not isinstance(got, (tuple, list)) or len(got) != 4:
-            n = f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""
-            raise fail(
-                title,
-                f"xor_mlp_weights() should return the four arrays (W1, b1, W2, b2), "
-                f"got a {type(got).__name__}{n}",
-            )
+        got = as_tuple(title, got, 4, "xor_mlp_weights()", "the four arrays (W1, b1, W2, b2)")
         params = {}
         for (name, shape), value in zip(shapes.items(), got):
             got_shape = shape_of(value)

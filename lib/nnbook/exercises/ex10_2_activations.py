@@ -29,7 +29,7 @@ from ..engine.layers import Activation, Linear
 from ..engine.losses import BCEWithLogits, binary_cross_entropy
 from ..engine.mlp import MLP
 from ..engine.optim import SGD
-from .checks import Result, as_numeric, call, fail, fmt, run, shape_of
+from .checks import Result, as_numeric, as_tuple, call, fail, fmt, run, shape_of
 
 Array = np.ndarray
 
@@ -519,15 +519,8 @@ _NAMES = ("dR/dW", "dR/db", "dR/dbeta", "dR/dbeta0")
 
 def _as_gradients(got: Any, shapes: tuple) -> list[Array]:
     title = _BACKWARD
-    if got is None:
-        raise fail(title, "backward(...) returned None: did you forget a `return`?")
-    if not isinstance(got, (tuple, list)) or len(got) != 4:
-        n = f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""
-        raise fail(
-            title,
-            "backward(...) should return the four gradients (dW, db, dbeta, dbeta0), "
-            f"got a {type(got).__name__}{n}",
-        )
+    wanted = "the four gradients (dW, db, dbeta, dbeta0)"
+    got = as_tuple(title, got, 4, "backward(...)", wanted)
     out = []
     for name, shape, value in zip(_NAMES, shapes, got):
         if name == "dR/dbeta0":
