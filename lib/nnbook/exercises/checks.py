@@ -126,8 +126,11 @@ def as_numeric(
 
 
 def as_tuple(title: str, value: Any, n: int, what: str, wanted: str) -> tuple:
-    """Check that ``value``, what the call ``what`` returned, is a tuple or list of ``n``
-    results; ``wanted`` names them in the message (``"the four arrays (W1, b1, W2, b2)"``)."""
+    """Check that the student's call returned a tuple (or list) of ``n`` results; return it.
+
+    ``what`` is the call (``"backward(...)"``) and ``wanted`` names the results in the message
+    (``"the four gradients (dW, db, dbeta, dbeta0)"``).
+    """
     if value is None:
         raise fail(title, f"{what} returned None: did you forget a `return`?")
     if not isinstance(value, (tuple, list)) or len(value) != n:
