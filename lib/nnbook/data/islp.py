@@ -32,7 +32,7 @@ from .._util import positive_int
 from .dataset import Dataset
 from .download import DEFAULT_TIMEOUT, LOG, DataUnavailableError, RemoteFile, fetch, verify_file
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
@@ -93,7 +93,7 @@ _INDEX = {"NYSE": "date"}
 def _pandas():
     try:
         import pandas
-    except ImportError as exc:  # pragma: no cover - pandas is a dependency of nnbook
+    except ImportError as exc:  # pandas is a dependency of nnbook
         raise ImportError("the ISL data sets need pandas: pip install pandas") from exc
     return pandas
 

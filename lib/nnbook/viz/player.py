@@ -214,7 +214,7 @@ class FramePlayer:
         bundle: dict = {}
         try:
             view = self.widget()._repr_mimebundle_(include=include, exclude=exclude) or {}
-        except ImportError:  # pragma: no cover - ipywidgets is a dependency
+        except ImportError:  # ipywidgets is a dependency
             view = {}
         bundle.update(view)
         bundle["text/html"] = self.to_html()
