@@ -178,7 +178,7 @@ def test_concurrent_loads_do_not_corrupt_the_cache(mirror_server, tmp_path):
                 progress=False,
                 mirrors=[mirror_server.mirror("slow")],
             )
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # reported below
             errors.append(exc)
 
     def watcher():
@@ -189,7 +189,7 @@ def test_concurrent_loads_do_not_corrupt_the_cache(mirror_server, tmp_path):
                     reason = (
                         D.verify_file(folder / f.name, f) if (folder / f.name).exists() else None
                     )
-                except FileNotFoundError:  # pragma: no cover
+                except FileNotFoundError:
                     reason = None
                 if reason is not None and "cannot read" not in reason:
                     seen_bad.append((f.name, reason))
