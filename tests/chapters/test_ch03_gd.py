@@ -9,18 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from spd_matrices import spd
 
 from nnbook.chapters import ch03_gd as gd
 from nnbook.engine.quadratic import Quadratic
 from nnbook.engine.shallow import ShallowNet
 from nnbook.pytorch.convert import shallow_to_torch
-
-
-def spd(eigenvalues, seed=0) -> np.ndarray:
-    """A symmetric matrix with the given eigenvalues and random eigenvectors."""
-    rng = np.random.default_rng(seed)
-    Qm, _ = np.linalg.qr(rng.standard_normal((len(eigenvalues), len(eigenvalues))))
-    return Qm @ np.diag(eigenvalues) @ Qm.T, Qm
 
 
 def teacher_data(N=60, d=2, M=3, seed=0):

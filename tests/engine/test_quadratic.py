@@ -11,15 +11,9 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
+from spd_matrices import spd
 
 from nnbook.engine.quadratic import Quadratic
-
-
-def spd(eigenvalues, seed=0) -> tuple[np.ndarray, np.ndarray]:
-    """A symmetric matrix with the given eigenvalues and random eigenvectors (the columns)."""
-    rng = np.random.default_rng(seed)
-    V, _ = np.linalg.qr(rng.standard_normal((len(eigenvalues), len(eigenvalues))))
-    return V @ np.diag(eigenvalues) @ V.T, V
 
 
 def plain_gd(A, b, theta0, eta, K) -> np.ndarray:
